@@ -1,0 +1,298 @@
+"""The one settings module. Everything comes from the environment (django-environ), with safe
+defaults for a laptop: SQLite file, local media folder, console email, ORM job broker, the local
+Pillow engine. The README lists every variable.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def positive_int(name: str, default: int) -> int:
+    """An integer setting that must be > 0; a bad value stops start-up with a clear message."""
+    value = env.int(name, default=default)
+    if value <= 0:
+        raise ImproperlyConfigured(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+DEBUG = env.bool("DEBUG", default=False)
+SECRET_KEY = env(
+    "SECRET_KEY",
+    default="dev-only-insecure-key-change-me-7f3c1a9e0b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e",
+)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+SITE_URL = env("SITE_URL", default="http://localhost:8000")
+SITE_NAME = env("SITE_NAME", default="Lumen")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.sites",
+    "django.contrib.humanize",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.google",
+    "allauth.socialaccount.providers.github",
+    "django_htmx",
+    "django_q",
+    "accounts",
+    "tokens",
+    "enhancement",
+    "billing",
+    "albums",
+    "vouchers",
+    "platform_apps",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "config.context_processors.site",
+                "tokens.context_processors.token_balance",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------------------------
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL + a busy timeout let the web server and the worker share the file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;",
+        }
+    )
+else:
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Users and sign-in (django-allauth) -----------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SITE_ID = 1
+LOGIN_URL = "account_login"
+LOGIN_REDIRECT_URL = "/images/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_CONFIRM_EMAIL_ON_GET = False
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified email of an existing user logs into it
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
+SOCIALACCOUNT_EMAIL_VERIFICATION = "none"
+SOCIALACCOUNT_ONLY = False
+SOCIALACCOUNT_PROVIDERS = {}
+for _provider, _scope in (("google", ["profile", "email"]), ("github", ["user:email"])):
+    _client_id = env(f"{_provider.upper()}_CLIENT_ID", default="")
+    _secret = env(f"{_provider.upper()}_CLIENT_SECRET", default="")
+    if _client_id and _secret:
+        SOCIALACCOUNT_PROVIDERS[_provider] = {
+            "APPS": [{"client_id": _client_id, "secret": _secret, "key": ""}],
+            "SCOPE": _scope,
+            "VERIFIED_EMAIL": _provider == "google",
+        }
+
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="") if env("EMAIL_URL", default="") else {}
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lumen <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# --- Internationalisation -------------------------------------------------------------------
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = env("TIME_ZONE", default="UTC")  # django-q2 CRON runs in local time: keep explicit
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media -------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = DEBUG
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+# Media is private: it is never served from MEDIA_URL directly (see enhancement.storage).
+MEDIA_URL = "/media/"
+
+STORAGE_BUCKET = env("STORAGE_BUCKET", default="")
+STORAGE_URL_EXPIRES = positive_int("STORAGE_URL_EXPIRES", 3600)  # seconds a private URL works
+if STORAGE_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": STORAGE_BUCKET,
+            "endpoint_url": env("STORAGE_ENDPOINT_URL", default=None),
+            "access_key": env("STORAGE_ACCESS_KEY_ID", default=None),
+            "secret_key": env("STORAGE_SECRET_ACCESS_KEY", default=None),
+            "region_name": env("STORAGE_REGION", default="auto"),
+            "custom_domain": None,  # private objects need signed URLs
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": STORAGE_URL_EXPIRES,
+            "file_overwrite": False,
+            "addressing_style": env("STORAGE_ADDRESSING_STYLE", default="path"),
+            "signature_version": "s3v4",
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "base_url": MEDIA_URL},
+    }
+# A domain that serves public objects (the public gallery) without signing, if there is one.
+STORAGE_PUBLIC_DOMAIN = env("STORAGE_PUBLIC_DOMAIN", default="")
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FILES = 100
+
+# --- Uploads ----------------------------------------------------------------------------------
+UPLOAD_MAX_BYTES = positive_int("UPLOAD_MAX_MB", 50) * 1024 * 1024
+UPLOAD_MAX_FILES = positive_int("UPLOAD_MAX_FILES", 20)
+UPLOAD_MAX_PIXELS = positive_int("UPLOAD_MAX_MEGAPIXELS", 50) * 1_000_000
+UPLOAD_RATE_PER_MINUTE = positive_int("UPLOAD_RATE_PER_MINUTE", 30)
+DERIVATIVE_THUMB_MAX = 400
+DERIVATIVE_PREVIEW_MAX = 1600
+
+# --- Tokens -----------------------------------------------------------------------------------
+TOKEN_REGEN_INTERVAL_MINUTES = positive_int("TOKEN_REGEN_INTERVAL_MINUTES", 15)
+TOKEN_REGEN_CAP = positive_int("TOKEN_REGEN_CAP", 100)
+TOKEN_SIGNUP_BALANCE = env.int("TOKEN_SIGNUP_BALANCE", default=0)
+
+# --- Enhancement ------------------------------------------------------------------------------
+# The product's tiers. Costs are also a database constraint on ImageEnhancementJob, so changing
+# them is a migration, not an environment variable.
+ENHANCEMENT_TIERS = {
+    "TIER_1K": {"label": "1K", "max_dimension": 1024, "tokens_cost": 2},
+    "TIER_2K": {"label": "2K", "max_dimension": 2048, "tokens_cost": 5},
+    "TIER_4K": {"label": "4K", "max_dimension": 4096, "tokens_cost": 10},
+}
+ENHANCEMENT_MAX_RETRIES = env.int("ENHANCEMENT_MAX_RETRIES", default=3)
+ENHANCEMENT_ORDER_RATE_PER_MINUTE = positive_int("ENHANCEMENT_ORDER_RATE_PER_MINUTE", 10)
+ENHANCEMENT_BATCH_MAX = positive_int("ENHANCEMENT_BATCH_MAX", 20)
+GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
+GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-3-pro-image-preview")
+GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")
+GEMINI_TIMEOUT_MS = positive_int("GEMINI_TIMEOUT_MS", 120_000)
+GEMINI_PROMPT = env(
+    "GEMINI_PROMPT",
+    default=(
+        "Enhance this photograph: restore fine detail and sharpness, reduce noise and compression "
+        "artefacts, correct exposure, contrast and white balance, keep colours natural. Keep the "
+        "composition, framing, people and every object exactly as they are; do not add, remove "
+        "or restyle anything."
+    ),
+)
+
+# --- Billing ----------------------------------------------------------------------------------
+SHOP_CURRENCY = env("SHOP_CURRENCY", default="gbp")
+STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
+STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+
+# --- Job queue (django-q2) --------------------------------------------------------------------
+REDIS_URL = env("REDIS_URL", default="")
+Q_TASK_TIMEOUT = positive_int("Q_TASK_TIMEOUT", 300)
+Q_CLUSTER = {
+    "name": "lumen",
+    "workers": positive_int("Q_WORKERS", 2),
+    "timeout": Q_TASK_TIMEOUT,
+    "retry": Q_TASK_TIMEOUT + 60,  # must exceed timeout, or running tasks are handed out again
+    "max_attempts": 1,  # our own services retry enhancement jobs with back-off
+    "catch_up": False,
+    "save_limit": 1000,
+    "sync": env.bool("Q_SYNC", default=False),
+    "label": "Job queue",
+}
+if REDIS_URL:
+    Q_CLUSTER["redis"] = REDIS_URL
+else:
+    Q_CLUSTER["orm"] = "default"
+# Users whose plan has `priority` are served by a second cluster that works its own queue.
+Q_PRIORITY_CLUSTER = "priority"
+Q_CLUSTER["ALT_CLUSTERS"] = {Q_PRIORITY_CLUSTER: {"workers": positive_int("Q_PRIORITY_WORKERS", 1)}}
+
+# --- Security ---------------------------------------------------------------------------------
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = False
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if not DEBUG:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class EnhancementConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "enhancement"
+    verbose_name = "Enhancement"

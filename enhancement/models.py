@@ -1,0 +1,133 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from config.fields import TimestampedModel
+
+
+class EnhancementTier(models.TextChoices):
+    TIER_1K = "TIER_1K", "1K"
+    TIER_2K = "TIER_2K", "2K"
+    TIER_4K = "TIER_4K", "4K"
+
+
+class JobStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    PROCESSING = "PROCESSING", "Processing"
+    COMPLETED = "COMPLETED", "Completed"
+    FAILED = "FAILED", "Failed"
+    REFUNDED = "REFUNDED", "Refunded"
+
+
+def _tier_cost_condition() -> Q:
+    """Each tier's cost, as a database constraint, from `settings.ENHANCEMENT_TIERS`."""
+    condition = Q()
+    for tier, spec in settings.ENHANCEMENT_TIERS.items():
+        condition |= Q(tier=tier, tokens_cost=spec["tokens_cost"])
+    return condition
+
+
+class EnhancedImage(TimestampedModel):
+    """An uploaded original. Its files live under `users/<user>/images/<image>/` (private)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enhanced_images"
+    )
+    name = models.CharField(max_length=255)
+    description = models.TextField(null=True, blank=True)
+    # The storage key of the original; `original_url` (a property) is what storage gives for it.
+    original_r2_key = models.FileField(max_length=500)
+    original_width = models.PositiveIntegerField()
+    original_height = models.PositiveIntegerField()
+    original_size_bytes = models.PositiveIntegerField()
+    original_format = models.CharField(max_length=16)
+    thumbnail_r2_key = models.FileField(max_length=500, blank=True)
+    preview_r2_key = models.FileField(max_length=500, blank=True)
+    is_public = models.BooleanField(default=False)
+    view_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="image_user_created_idx"),
+            models.Index(fields=["is_public", "created_at"], name="image_public_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(original_width__gt=0) & Q(original_height__gt=0),
+                name="image_dimensions_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def original_url(self) -> str:
+        from enhancement import storage
+
+        return storage.url_for(self.original_r2_key.name, public=self.is_public)
+
+
+class ImageEnhancementJob(TimestampedModel):
+    image = models.ForeignKey(
+        EnhancedImage, on_delete=models.CASCADE, related_name="enhancement_jobs"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enhancement_jobs"
+    )
+    tier = models.CharField(max_length=16, choices=EnhancementTier.choices)
+    tokens_cost = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=JobStatus.choices, default=JobStatus.PENDING)
+    enhanced_r2_key = models.FileField(max_length=500, null=True, blank=True)
+    enhanced_preview_r2_key = models.FileField(max_length=500, null=True, blank=True)
+    enhanced_width = models.PositiveIntegerField(null=True, blank=True)
+    enhanced_height = models.PositiveIntegerField(null=True, blank=True)
+    enhanced_size_bytes = models.PositiveIntegerField(null=True, blank=True)
+    enhanced_format = models.CharField(max_length=16, null=True, blank=True)
+    error_message = models.TextField(null=True, blank=True)
+    retry_count = models.PositiveIntegerField(default=0)
+    max_retries = models.PositiveIntegerField(default=3)
+    gemini_prompt = models.TextField(null=True, blank=True)
+    engine = models.CharField(max_length=32, blank=True, default="")
+    # A form's one-time key: a double-click or a resubmitted form finds the job it made.
+    request_key = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    processing_started_at = models.DateTimeField(null=True, blank=True)
+    processing_completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(
+                fields=["user", "status", "created_at"], name="job_user_status_created_idx"
+            ),
+            models.Index(fields=["image"], name="job_image_idx"),
+            models.Index(fields=["status", "updated_at"], name="job_status_updated_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=_tier_cost_condition(), name="job_cost_matches_tier"),
+            models.CheckConstraint(
+                condition=Q(retry_count__lte=models.F("max_retries")),
+                name="job_retry_count_within_max",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="COMPLETED") | Q(enhanced_r2_key__isnull=False),
+                name="job_completed_has_result",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_tier_display()} of {self.image_id} ({self.status})"
+
+    @property
+    def enhanced_url(self) -> str | None:
+        if not self.enhanced_r2_key:
+            return None
+        from enhancement import storage
+
+        return storage.url_for(self.enhanced_r2_key.name, public=False)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (JobStatus.COMPLETED, JobStatus.REFUNDED)

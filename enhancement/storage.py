@@ -1,0 +1,175 @@
+"""The media storage: the one module that knows keys, writes objects and makes their URLs.
+
+Key layout (private by default, never the uploaded file name):
+
+    users/<user id>/images/<image id>/original.<ext>
+    users/<user id>/images/<image id>/thumb.webp, preview.webp
+    users/<user id>/images/<image id>/jobs/<job id>/enhanced.<ext>, preview.webp
+
+Objects are private. On S3/R2 a URL is a signed, expiring URL from django-storages. On the local
+folder a URL is a signed, expiring link to `serve_file` (same contract: whoever was shown the page
+may fetch the object for a while, nobody can guess or forge one). With `public=True` and
+`STORAGE_PUBLIC_DOMAIN` set, public objects get a plain URL on that domain.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import posixpath
+from urllib.parse import quote
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.urls import reverse
+
+_SIGNER_SALT = "enhancement.storage.local-url"
+
+
+def get_storage() -> Storage:
+    return storages["default"]
+
+
+def is_local() -> bool:
+    return isinstance(get_storage(), FileSystemStorage)
+
+
+# --- keys ---------------------------------------------------------------------------------------
+def image_prefix(*, user_id: str, image_id: str) -> str:
+    return f"users/{user_id}/images/{image_id}/"
+
+
+def original_key(*, user_id: str, image_id: str, extension: str) -> str:
+    return image_prefix(user_id=user_id, image_id=image_id) + f"original.{extension}"
+
+
+def thumbnail_key(*, user_id: str, image_id: str) -> str:
+    return image_prefix(user_id=user_id, image_id=image_id) + "thumb.webp"
+
+
+def preview_key(*, user_id: str, image_id: str) -> str:
+    return image_prefix(user_id=user_id, image_id=image_id) + "preview.webp"
+
+
+def job_prefix(*, user_id: str, image_id: str, job_id: str) -> str:
+    return image_prefix(user_id=user_id, image_id=image_id) + f"jobs/{job_id}/"
+
+
+def job_result_key(*, user_id: str, image_id: str, job_id: str, extension: str) -> str:
+    return job_prefix(user_id=user_id, image_id=image_id, job_id=job_id) + f"enhanced.{extension}"
+
+
+def job_preview_key(*, user_id: str, image_id: str, job_id: str) -> str:
+    return job_prefix(user_id=user_id, image_id=image_id, job_id=job_id) + "preview.webp"
+
+
+# --- objects ------------------------------------------------------------------------------------
+def save_bytes(key: str, data: bytes, *, content_type: str | None = None) -> str:
+    """Store `data` under `key` and return the name actually stored.
+
+    Keys embed fresh ids, so a clash means a retried task: the old object is replaced rather than
+    a second copy written beside it.
+    """
+    storage = get_storage()
+    if storage.exists(key):
+        storage.delete(key)
+    content = ContentFile(data, name=posixpath.basename(key))
+    if content_type:
+        content.content_type = content_type
+    return storage.save(key, content)
+
+
+def read_bytes(key: str) -> bytes:
+    with get_storage().open(key, "rb") as fh:
+        return fh.read()
+
+
+def delete_keys(keys) -> None:
+    storage = get_storage()
+    for key in keys:
+        if key:
+            storage.delete(key)
+
+
+def delete_prefix(prefix: str) -> None:
+    """Delete every object under `prefix` (a folder-like key ending in '/')."""
+    if not prefix.endswith("/") or prefix.count("/") < 4:
+        raise ValueError(f"refusing to delete a prefix this broad: {prefix!r}")
+    storage = get_storage()
+    if is_local():
+        _delete_local_tree(storage, prefix)
+        return
+    bucket = storage.bucket
+    batch = []
+    for obj in bucket.objects.filter(Prefix=prefix):
+        batch.append({"Key": obj.key})
+        if len(batch) == 1000:
+            bucket.delete_objects(Delete={"Objects": batch, "Quiet": True})
+            batch = []
+    if batch:
+        bucket.delete_objects(Delete={"Objects": batch, "Quiet": True})
+
+
+def _delete_local_tree(storage: FileSystemStorage, prefix: str) -> None:
+    import shutil
+    from pathlib import Path
+
+    path = Path(storage.path(prefix))
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def list_keys(prefix: str) -> list[str]:
+    """Every key under `prefix` (used by tests and the orphan check)."""
+    storage = get_storage()
+    if is_local():
+        from pathlib import Path
+
+        root = Path(storage.location)
+        base = Path(storage.path(prefix))
+        if not base.exists():
+            return []
+        return sorted(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file())
+    return sorted(obj.key for obj in storage.bucket.objects.filter(Prefix=prefix))
+
+
+# --- URLs ---------------------------------------------------------------------------------------
+def url_for(key: str, *, public: bool = False, download_name: str | None = None) -> str:
+    """A URL for the object at `key`: plain on the public domain for public objects (if one is
+    configured), otherwise signed and expiring."""
+    if not key:
+        return ""
+    if public and settings.STORAGE_PUBLIC_DOMAIN and not download_name:
+        return f"https://{settings.STORAGE_PUBLIC_DOMAIN}/{quote(key)}"
+    storage = get_storage()
+    if is_local():
+        token = signing.dumps(
+            {"k": key, "d": download_name or ""}, salt=_SIGNER_SALT, compress=True
+        )
+        return reverse("media_file", args=[token])
+    parameters = {}
+    if download_name:
+        parameters["ResponseContentDisposition"] = attachment_header(download_name)
+    return storage.url(key, parameters=parameters or None)
+
+
+def url_max_age() -> int:
+    return settings.STORAGE_URL_EXPIRES
+
+
+def unsign_local_token(token: str) -> tuple[str, str]:
+    """(key, download name) from a local URL token; raises `signing.BadSignature` when forged
+    or older than the URL lifetime."""
+    payload = signing.loads(token, salt=_SIGNER_SALT, max_age=url_max_age())
+    return payload["k"], payload["d"]
+
+
+def attachment_header(filename: str) -> str:
+    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
+    ascii_name = ascii_name.replace('"', "")
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+def content_type_for(key: str) -> str:
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
