@@ -66,7 +66,9 @@ class EnhancedImage(TimestampedModel):
     def original_url(self) -> str:
         from enhancement import storage
 
-        return storage.url_for(self.original_r2_key.name, public=self.is_public)
+        # Always signed: an original may carry EXIF (or GPS, if its owner kept it), so it never
+        # goes out on the public domain even when the image is in the gallery.
+        return storage.url_for(self.original_r2_key.name)
 
 
 class ImageEnhancementJob(TimestampedModel):

@@ -1,0 +1,287 @@
+"""Pages of the image library: the grid, the upload form, an image and its actions.
+
+Every image is loaded with its owner in the query (`get_object_or_404(..., user=request.user)`):
+anyone else gets 404, never 403, for every page, file and action. Files are never served from
+here: pages link to signed, expiring URLs (`storage.url_for`); the original's download goes
+through `download_original`, which checks ownership and redirects to such a URL.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpResponseRedirect
+from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from enhancement import forms, imaging, ratelimit, selectors, services, storage
+from enhancement.models import EnhancedImage, EnhancementTier, JobStatus
+
+GRID_SIZES = "(max-width: 480px) 100vw, (max-width: 900px) 50vw, 280px"
+PREVIEW_SIZES = "(max-width: 960px) 100vw, 960px"
+
+
+# --- presentation helpers -----------------------------------------------------------------------
+def _fitted_width(width: int, height: int, max_dimension: int) -> int:
+    scale = min(1.0, max_dimension / max(width, height))
+    return max(1, round(width * scale))
+
+
+@dataclass(frozen=True)
+class Badge:
+    text: str
+    css: str
+
+
+def job_badge(status: str | None, tier: str | None, tokens_cost: int | None) -> Badge | None:
+    """The latest enhancement's state as a badge on a card."""
+    if not status:
+        return None
+    if status in (JobStatus.PENDING, JobStatus.PROCESSING):
+        return Badge("Enhancing…", "badge-warning")
+    if status == JobStatus.FAILED:  # a transient failure waiting for its retry
+        return Badge("Retrying…", "badge-warning")
+    if status == JobStatus.COMPLETED:
+        label = EnhancementTier(tier).label if tier in EnhancementTier.values else ""
+        return Badge(f"Enhanced {label}".strip(), "badge-success")
+    if status == JobStatus.REFUNDED:
+        cost = f" {tokens_cost} tokens" if tokens_cost else ""
+        return Badge(f"Failed — refunded{cost}", "badge-danger")
+    return Badge(str(status).title(), "badge-muted")
+
+
+@dataclass(frozen=True)
+class ImageView:
+    """An image with the signed URLs and text its pages show (no query, no I/O on S3)."""
+
+    image: EnhancedImage
+    thumb_url: str
+    preview_url: str
+    srcset: str
+    badge: Badge | None
+
+    @classmethod
+    def of(cls, image: EnhancedImage) -> ImageView:
+        thumb_key = image.thumbnail_r2_key.name
+        preview_key = image.preview_r2_key.name
+        thumb_url = storage.url_for(thumb_key)
+        preview_url = storage.url_for(preview_key)
+        w, h = image.original_width, image.original_height
+        preview_w = _fitted_width(w, h, settings.DERIVATIVE_PREVIEW_MAX)
+        preview_h = max(1, round(h * preview_w / w))
+        thumb_w = _fitted_width(preview_w, preview_h, settings.DERIVATIVE_THUMB_MAX)
+        srcset = ""
+        if thumb_url and preview_url and preview_w > thumb_w:
+            srcset = f"{thumb_url} {thumb_w}w, {preview_url} {preview_w}w"
+        badge = job_badge(
+            getattr(image, "latest_job_status", None),
+            getattr(image, "latest_job_tier", None),
+            getattr(image, "latest_job_tokens_cost", None),
+        )
+        return cls(image, thumb_url, preview_url, srcset, badge)
+
+
+def download_name(image: EnhancedImage) -> str:
+    """The image's name with the stored original's extension (once)."""
+    ext = posixpath.splitext(image.original_r2_key.name)[1]
+    name = image.name or forms.UNTITLED
+    if ext and not name.lower().endswith(ext.lower()):
+        name += ext
+    return name
+
+
+def _own_image(request, image_id: str) -> EnhancedImage:
+    return get_object_or_404(EnhancedImage, pk=image_id, user=request.user)
+
+
+# --- the library --------------------------------------------------------------------------------
+@login_required
+@require_GET
+def library(request):
+    page = selectors.library_page(user=request.user, page_number=request.GET.get("page"))
+    cards = [ImageView.of(image) for image in page.object_list]
+    return render(
+        request,
+        "enhancement/library.html",
+        {"page": page, "cards": cards, "grid_sizes": GRID_SIZES},
+    )
+
+
+# --- upload -------------------------------------------------------------------------------------
+def _upload_context(form, outcome=None, **extra):
+    created = []
+    if outcome is not None:
+        created = [(c, ImageView.of(c.image)) for c in outcome.created]
+    return {
+        "form": form,
+        "outcome": outcome,
+        "created": created,
+        "files_total": len(outcome.created) + len(outcome.rejected) if outcome else 0,
+        "max_files": settings.UPLOAD_MAX_FILES,
+        "max_bytes": settings.UPLOAD_MAX_BYTES,
+        "accepted_types": imaging.ACCEPTED_TYPES_TEXT,
+        **extra,
+    }
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def _upload(request):
+    if request.method == "GET":
+        return render(request, "enhancement/upload.html", _upload_context(forms.UploadForm()))
+
+    form = forms.UploadForm(request.POST, request.FILES)
+    key = f"upload:{request.user.pk}"
+    if not ratelimit.hit(key=key, limit=settings.UPLOAD_RATE_PER_MINUTE, window_seconds=60):
+        response = render(
+            request,
+            "enhancement/upload.html",
+            _upload_context(
+                forms.UploadForm(),
+                error=(
+                    "You have uploaded a lot in the last minute. Nothing was uploaded this time: "
+                    "please wait a minute and try again."
+                ),
+            ),
+            status=429,
+        )
+        response["Retry-After"] = "60"
+        return response
+    if not form.is_valid():
+        return render(request, "enhancement/upload.html", _upload_context(form), status=400)
+
+    outcome = services.upload_images(
+        user=request.user,
+        files=form.cleaned_data["files"],
+        keep_location=form.cleaned_data["keep_location"],
+    )
+    status = 200 if outcome.created else 400
+    return render(
+        request,
+        "enhancement/upload.html",
+        _upload_context(forms.UploadForm(), outcome),
+        status=status,
+    )
+
+
+# CSRF is checked by `_upload` (csrf_protect) after our upload handler is in place: Django reads
+# the request body when checking the token, and handlers cannot be changed after that.
+@csrf_exempt
+@login_required
+def upload(request):
+    if request.method == "POST":
+        request.upload_handlers.insert(
+            0, forms.SizeLimitUploadHandler(request, max_bytes=settings.UPLOAD_MAX_BYTES)
+        )
+    try:
+        return _upload(request)
+    except (TooManyFilesSent, TooManyFieldsSent):
+        # Far more than our form sends (DATA_UPLOAD_MAX_* settings): a page, not a bare 400.
+        error = (
+            f"That was too much in one go. You can upload at most {settings.UPLOAD_MAX_FILES} "
+            "files at once; nothing was uploaded."
+        )
+    except (MultiPartParserError, RequestDataTooBig):
+        error = "The upload did not arrive whole, so nothing was uploaded. Please try again."
+    return render(
+        request,
+        "enhancement/upload.html",
+        _upload_context(forms.UploadForm(), error=error),
+        status=400,
+    )
+
+
+# --- one image ----------------------------------------------------------------------------------
+def _render_detail(request, image, *, edit_form=None, status=200):
+    image_view = ImageView.of(image)
+    return render(
+        request,
+        "enhancement/image_detail.html",
+        {
+            "image": image,
+            "view": image_view,
+            "edit_form": edit_form or forms.ImageEditForm(instance=image),
+            "preview_sizes": PREVIEW_SIZES,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def detail(request, image_id: str):
+    image = _own_image(request, image_id)
+    # Owner-only page for now, so this counts nothing yet; the public gallery's page calls it too.
+    services.record_view(image=image, viewer=request.user)
+    return _render_detail(request, image)
+
+
+@login_required
+@require_POST
+def edit(request, image_id: str):
+    image = _own_image(request, image_id)
+    form = forms.ImageEditForm(request.POST, instance=EnhancedImage.objects.get(pk=image.pk))
+    if not form.is_valid():
+        return _render_detail(request, image, edit_form=form, status=400)
+    services.update_image(
+        image=image,
+        name=form.cleaned_data["name"],
+        description=form.cleaned_data["description"],
+    )
+    messages.success(request, "Saved.")
+    return redirect("images:detail", image_id=image.pk)
+
+
+@login_required
+@require_POST
+def publish(request, image_id: str):
+    image = _own_image(request, image_id)
+    form = forms.PublishForm(request.POST)
+    form.is_valid()  # a lone checkbox: anything but a truthy value means "not public"
+    is_public = bool(form.cleaned_data.get("is_public"))
+    services.set_public(image=image, is_public=is_public)
+    messages.success(
+        request,
+        "Published to the public gallery." if is_public else "Removed from the public gallery.",
+    )
+    return redirect("images:detail", image_id=image.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def delete(request, image_id: str):
+    image = _own_image(request, image_id)
+    if request.method == "POST":
+        try:
+            services.delete_image(image=image)
+        except services.ImageBusy as exc:
+            return render(
+                request,
+                "enhancement/image_confirm_delete.html",
+                {"image": image, "view": ImageView.of(image), "error": str(exc)},
+                status=409,
+            )
+        messages.success(request, f"“{image.name}” was deleted.")
+        return redirect("images:library")
+    return render(
+        request,
+        "enhancement/image_confirm_delete.html",
+        {"image": image, "view": ImageView.of(image)},
+    )
+
+
+@login_required
+@require_GET
+def download_original(request, image_id: str):
+    image = _own_image(request, image_id)
+    url = storage.url_for(image.original_r2_key.name, download_name=download_name(image))
+    response = HttpResponseRedirect(url)
+    response["Cache-Control"] = "private, no-store"
+    return response
