@@ -1,10 +1,50 @@
-"""Template tags for the enhancement-jobs parts of the image pages (filled in by the jobs work)."""
+"""Template tags for the enhancement-jobs parts of the image pages.
+
+- `{% jobs_panel image %}`: on an image's page, the order form (the three tiers with their cost
+  and the output size for this image, the balance, a one-time request key), the live status of
+  jobs under way, and every enhancement of the image with its result.
+- `{% batch_options as batch %}`: the tiers and the batch size limit for the library's batch
+  bar (`batch.tiers`, `batch.max`).
+"""
+
+from __future__ import annotations
+
+import uuid
 
 from django import template
+
+from enhancement import jobs
+from enhancement.views_jobs import JobCard
 
 register = template.Library()
 
 
 @register.inclusion_tag("enhancement/jobs/_panel.html", takes_context=True)
 def jobs_panel(context, image):
-    return {"image": image, "request": context.get("request")}
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    balance = None
+    if user is not None and user.is_authenticated:
+        from tokens import services as tokens
+
+        balance = tokens.get_balance(user)
+    cards = [JobCard.of(job, image) for job in jobs.jobs_for_image(image)]
+    options = jobs.tier_options(image)
+    return {
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+        "image": image,
+        "tiers": options,
+        "default_tier": options[0].value if options else "",
+        "balance": balance,
+        "request_key": uuid.uuid4().hex,
+        "cards": cards,
+        "min_cost": min((option.tokens_cost for option in options), default=0),
+    }
+
+
+@register.simple_tag
+def batch_options():
+    from django.conf import settings
+
+    return {"tiers": jobs.tier_options(), "max": settings.ENHANCEMENT_BATCH_MAX}

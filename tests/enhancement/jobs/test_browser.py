@@ -1,0 +1,154 @@
+"""In a real browser: order an enhancement, watch it finish without reloading the page, compare
+before and after with the keyboard, and cancel a waiting job."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from enhancement import tasks
+from enhancement.models import ImageEnhancementJob, JobStatus
+from tests.enhancement.jobs.factories import make_image
+from tokens import services as tokens
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+playwright = pytest.importorskip("playwright.sync_api")
+expect = playwright.expect
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }
+
+
+@pytest.fixture(scope="session")
+def _plain_http():
+    """The live server speaks plain HTTP: no redirect to HTTPS, no Secure-only cookies. Set
+    before the server starts (middleware reads settings once)."""
+    names = ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+    saved = {name: getattr(django_settings, name, False) for name in names}
+    for name in names:
+        setattr(django_settings, name, False)
+    yield
+    for name, value in saved.items():
+        setattr(django_settings, name, value)
+
+
+@pytest.fixture(scope="session")
+def live_server(_plain_http, live_server):
+    return live_server
+
+
+@pytest.fixture
+def signed_in_page(page, live_server, client, funded_user):
+    client.force_login(funded_user)
+    page.context.add_cookies(
+        [
+            {
+                "name": django_settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return page
+
+
+def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_user):
+    page = signed_in_page
+    image = make_image(funded_user, width=640, height=480, name="Harbour.jpg")
+
+    page.goto(f"{live_server.url}/images/{image.pk}/")
+    page.get_by_text("2048 × 1536 px").click()  # the 2K tier's card
+    page.get_by_role("button", name="Enhance").click()
+
+    expect(page.get_by_text("Your 2K enhancement is on its way")).to_be_visible()
+    job = ImageEnhancementJob.objects.get()
+    card = page.locator(f"#job-{job.pk}")
+    expect(card.get_by_text("Waiting in the queue")).to_be_visible()
+    expect(page.get_by_text("Your balance: 95 tokens")).to_be_visible()
+    page.evaluate("window.notReloaded = true")
+
+    tasks.run_enhancement_job(job.pk)  # a worker picks it up
+
+    slider = card.get_by_role("slider")
+    expect(slider).to_be_visible(timeout=10_000)  # htmx polling swapped the card in
+    assert page.evaluate("window.notReloaded") is True
+    expect(card.get_by_text("2048 × 1536 px")).to_be_visible()
+    expect(card.get_by_role("link", name="Download JPG")).to_be_visible()
+
+    slider.focus()
+    for _ in range(10):
+        page.keyboard.press("ArrowRight")
+    compare = card.locator("[data-compare]")
+    assert compare.evaluate("el => el.style.getPropertyValue('--pos')") == "60%"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / "image-enhanced.png", full_page=True)
+
+    with page.expect_download() as download:
+        card.get_by_label("Convert to").select_option("png")
+        card.get_by_role("button", name="Download converted").click()
+    assert download.value.suggested_filename == "Harbour-enhanced-2K.png"
+
+
+def test_cancel_a_waiting_job(signed_in_page, live_server, funded_user):
+    page = signed_in_page
+    image = make_image(funded_user, width=640, height=480)
+    page.goto(f"{live_server.url}/images/{image.pk}/")
+    page.get_by_text("4096 × 3072 px").click()
+    page.get_by_role("button", name="Enhance").click()
+    expect(page.get_by_text("Your balance: 90 tokens")).to_be_visible()
+
+    page.get_by_role("button", name=re.compile("Cancel and get 10 tokens back")).click()
+
+    expect(
+        page.get_by_text("Cancelled. Your 10 tokens were returned to your balance.")
+    ).to_be_visible()
+    expect(page.get_by_text("You cancelled this enhancement.")).to_be_visible()
+    assert ImageEnhancementJob.objects.get().status == JobStatus.REFUNDED
+    assert tokens.get_balance(funded_user) == 100
+
+
+def test_batch_from_the_library(signed_in_page, live_server, funded_user):
+    page = signed_in_page
+    names = [f"Batch {n}.jpg" for n in range(3)]
+    for name in names:
+        make_image(funded_user, width=320, height=240, name=name)
+
+    page.goto(f"{live_server.url}/images/")
+    for name in names[:2]:
+        page.get_by_label(f"Select {name.removesuffix('.jpg')}").check()
+    page.get_by_label("Tier", exact=True).select_option("TIER_2K")
+    page.get_by_role("button", name="Review order").click()
+
+    expect(page.get_by_role("heading", name="Enhance 2 images at 2K")).to_be_visible()
+    page.screenshot(path=SCREENSHOTS / "batch-confirm.png", full_page=True)
+    page.get_by_role("button", name="Spend 10 tokens and enhance").click()
+
+    expect(page.get_by_text("2 2K enhancements ordered for 10 tokens.")).to_be_visible()
+    assert ImageEnhancementJob.objects.filter(status=JobStatus.PENDING).count() == 2
+    assert tokens.get_balance(funded_user) == 90
