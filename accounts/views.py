@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from accounts import health
+from billing.models import SubscriptionPlan
+from tokens.models import TokensPackage
+
+
+@require_GET
+def home(request):
+    specs = sorted(settings.ENHANCEMENT_TIERS.items(), key=lambda item: item[1]["max_dimension"])
+    largest = specs[-1][1]["max_dimension"] if specs else 1
+    tiers = [
+        {"code": code, "share": round(100 * spec["max_dimension"] / largest), **spec}
+        for code, spec in specs
+    ]
+    context = {
+        "tiers": tiers,
+        "packages": TokensPackage.objects.filter(active=True),
+        "plans": SubscriptionPlan.objects.filter(active=True),
+        "regen_interval_minutes": settings.TOKEN_REGEN_INTERVAL_MINUTES,
+        "regen_cap": settings.TOKEN_REGEN_CAP,
+        "regen_per_day": (24 * 60) // settings.TOKEN_REGEN_INTERVAL_MINUTES,
+    }
+    return render(request, "home.html", context)
+
+
+@never_cache
+@require_GET
+def healthz(request):
+    report = health.run_checks()
+    return JsonResponse(report, status=200 if report["status"] == health.OK else 503)
