@@ -157,6 +157,10 @@ vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lumen <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# --- Cache (rate limits, allauth's counters) --------------------------------------------------
+# One process: memory is enough. Several web processes must share it: CACHE_URL=rediscache://...
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env("TIME_ZONE", default="UTC")  # django-q2 CRON runs in local time: keep explicit
@@ -234,6 +238,13 @@ ENHANCEMENT_TIERS = {
     "TIER_4K": {"label": "4K", "max_dimension": 4096, "tokens_cost": 10},
 }
 ENHANCEMENT_MAX_RETRIES = env.int("ENHANCEMENT_MAX_RETRIES", default=3)
+# Back-off after a transient failure: base * 2**tries seconds, at most max.
+ENHANCEMENT_RETRY_BASE_SECONDS = positive_int("ENHANCEMENT_RETRY_BASE_SECONDS", 15)
+ENHANCEMENT_RETRY_MAX_SECONDS = positive_int("ENHANCEMENT_RETRY_MAX_SECONDS", 900)
+# PROCESSING for longer than Q_TASK_TIMEOUT + this margin: the worker died.
+ENHANCEMENT_STUCK_MARGIN_SECONDS = positive_int("ENHANCEMENT_STUCK_MARGIN_SECONDS", 60)
+# Enqueued this long ago and still waiting: the message was lost, send it again.
+ENHANCEMENT_REQUEUE_AFTER_SECONDS = positive_int("ENHANCEMENT_REQUEUE_AFTER_SECONDS", 300)
 ENHANCEMENT_ORDER_RATE_PER_MINUTE = positive_int("ENHANCEMENT_ORDER_RATE_PER_MINUTE", 10)
 ENHANCEMENT_BATCH_MAX = positive_int("ENHANCEMENT_BATCH_MAX", 20)
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")

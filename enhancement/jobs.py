@@ -80,23 +80,23 @@ DEFAULT_EXPORT_QUALITY = 90
 
 # --- settings -----------------------------------------------------------------------------------
 def retry_base_seconds() -> int:
-    return int(getattr(settings, "ENHANCEMENT_RETRY_BASE_SECONDS", 15))
+    return settings.ENHANCEMENT_RETRY_BASE_SECONDS
 
 
 def retry_max_seconds() -> int:
-    return int(getattr(settings, "ENHANCEMENT_RETRY_MAX_SECONDS", 15 * 60))
+    return settings.ENHANCEMENT_RETRY_MAX_SECONDS
 
 
 def stuck_after() -> timedelta:
     """How long a job may stay PROCESSING before its worker is taken for dead: the task timeout
     (django-q kills the worker then) plus a margin."""
-    margin = int(getattr(settings, "ENHANCEMENT_STUCK_MARGIN_SECONDS", 60))
+    margin = settings.ENHANCEMENT_STUCK_MARGIN_SECONDS
     return timedelta(seconds=settings.Q_TASK_TIMEOUT + margin)
 
 
 def requeue_after() -> timedelta:
     """How long after its last enqueue a waiting job counts as lost and is enqueued again."""
-    return timedelta(seconds=int(getattr(settings, "ENHANCEMENT_REQUEUE_AFTER_SECONDS", 300)))
+    return timedelta(seconds=settings.ENHANCEMENT_REQUEUE_AFTER_SECONDS)
 
 
 def retry_delay(retry_count: int) -> timedelta:

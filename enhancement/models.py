@@ -114,7 +114,8 @@ class ImageEnhancementJob(TimestampedModel):
                 name="job_retry_count_within_max",
             ),
             models.CheckConstraint(
-                condition=~Q(status="COMPLETED") | Q(enhanced_r2_key__isnull=False),
+                condition=~Q(status="COMPLETED")
+                | (Q(enhanced_r2_key__isnull=False) & ~Q(enhanced_r2_key="")),
                 name="job_completed_has_result",
             ),
         ]

@@ -1,3 +1,6 @@
+import os
+from pathlib import Path
+
 import pytest
 from django.db import connection
 
@@ -20,17 +23,82 @@ def _test_settings(settings, tmp_path):
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
     settings.STORAGE_PUBLIC_DOMAIN = ""
+    settings.WHITENOISE_AUTOREFRESH = True  # no collectstatic in tests: no "no staticfiles" warning
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate limits live in the cache: every test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def pytest_collection_modifyitems(config, items):
-    """Tests marked `postgres` need PostgreSQL (row locks, real concurrency): skip on SQLite."""
+    """Tests marked `postgres` need PostgreSQL (row locks, real concurrency): skip on SQLite.
+    Tests marked `browser` need Debian's Chromium: skip with the reason when it is missing."""
     from django.conf import settings
 
+    skips = {}
     if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
-        for item in items:
-            if "postgres" in item.keywords:
+        skips["postgres"] = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
+    if not CHROMIUM.exists():
+        skips["browser"] = pytest.mark.skip(
+            reason=f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        )
+    for item in items:
+        for marker, skip in skips.items():
+            if marker in item.keywords:
                 item.add_marker(skip)
+
+
+# --- the browser (Playwright in Debian's Chromium against pytest-django's live server) --------
+# `playwright install` cannot download browsers here: the system Chromium is launched instead.
+# Playwright's sync API runs an event loop in the test's thread; Django would then refuse ORM
+# calls from that thread (live_server fixtures, assertions on the database).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {**browser_type_launch_args, "executable_path": str(CHROMIUM), "args": CHROMIUM_ARGS}
+
+
+@pytest.fixture(scope="session")
+def _plain_http_settings():
+    """The live server speaks plain HTTP on localhost: no redirect to HTTPS and no Secure-only
+    cookies. Set before the server starts, because middleware reads settings once, at start."""
+    from django.conf import settings
+
+    names = ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
+    saved = {name: getattr(settings, name, False) for name in names}
+    for name in names:
+        setattr(settings, name, False)
+    yield
+    for name, value in saved.items():
+        setattr(settings, name, value)
+
+
+@pytest.fixture(scope="session")
+def live_server(_plain_http_settings, live_server):
+    return live_server
+
+
+@pytest.fixture
+def screenshots():
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    return SCREENSHOTS
 
 
 @pytest.fixture

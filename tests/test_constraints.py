@@ -283,11 +283,8 @@ def test_the_database_refuses_a_bad_row(rule):
         assert "unique" in message.lower() or "duplicate" in message.lower()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="job_completed_has_result checks IS NOT NULL, but a FileField saves an empty key as ''",
-)
 @pytest.mark.django_db
 def test_a_completed_job_without_a_result_key_is_refused_even_when_saved():
+    # A FileField saves "no file" as '', so the constraint must refuse '' as well as NULL.
     with pytest.raises(IntegrityError), transaction.atomic():
         _job(status="COMPLETED", enhanced_r2_key=None)

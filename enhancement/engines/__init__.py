@@ -17,7 +17,7 @@ from .base import (
     TransientEngineError,
     target_size,
 )
-from .gemini import DEFAULT_MODEL, DEFAULT_PROMPT, DEFAULT_TIMEOUT_MS, GeminiEngine
+from .gemini import GeminiEngine
 from .local import LocalEngine
 
 __all__ = [
@@ -35,14 +35,14 @@ __all__ = [
 
 
 def get_engine() -> Engine:
-    """The configured engine, built from settings at call time (so overrides apply)."""
-    api_key = getattr(settings, "GEMINI_API_KEY", "")
-    if not api_key:
+    """The configured engine, built from settings at call time (so overrides apply): Gemini when
+    `GEMINI_API_KEY` is set, else the local Pillow engine."""
+    if not settings.GEMINI_API_KEY:
         return LocalEngine()
     return GeminiEngine(
-        api_key=api_key,
-        model=getattr(settings, "GEMINI_MODEL", DEFAULT_MODEL),
-        prompt=getattr(settings, "GEMINI_PROMPT", DEFAULT_PROMPT),
-        base_url=getattr(settings, "GEMINI_BASE_URL", "") or None,
-        timeout_ms=getattr(settings, "GEMINI_TIMEOUT_MS", DEFAULT_TIMEOUT_MS),
+        api_key=settings.GEMINI_API_KEY,
+        model=settings.GEMINI_MODEL,
+        prompt=settings.GEMINI_PROMPT,
+        base_url=settings.GEMINI_BASE_URL or None,
+        timeout_ms=settings.GEMINI_TIMEOUT_MS,
     )

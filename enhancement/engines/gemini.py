@@ -35,14 +35,6 @@ from .base import (
 if TYPE_CHECKING:
     from google.genai import types
 
-DEFAULT_MODEL = "gemini-3-pro-image-preview"
-DEFAULT_TIMEOUT_MS = 120_000
-DEFAULT_PROMPT = (
-    "Enhance this photograph: restore fine detail and sharpness, reduce noise and compression "
-    "artefacts, correct exposure, contrast and white balance, and keep colours natural. Keep "
-    "the composition, framing, people, objects and text exactly as they are: do not add, "
-    "remove or move anything."
-)
 # The image models are documented on the beta REST surface; this client version defaults
 # to "v1".
 DEFAULT_API_VERSION = "v1beta"
@@ -105,17 +97,17 @@ class GeminiEngine:
         self,
         *,
         api_key: str,
-        model: str = DEFAULT_MODEL,
-        prompt: str = DEFAULT_PROMPT,
+        model: str,
+        prompt: str,
         base_url: str | None = None,
-        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        timeout_ms: int = 120_000,
         api_version: str = DEFAULT_API_VERSION,
     ):
         if not api_key:
             raise ValueError("GeminiEngine needs an API key")
         self.api_key = api_key
         self.model = model
-        self.prompt = prompt or DEFAULT_PROMPT
+        self.prompt = prompt
         self.base_url = base_url or None
         self.timeout_ms = timeout_ms
         self.api_version = api_version

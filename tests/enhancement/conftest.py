@@ -1,16 +1,7 @@
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from enhancement import storage
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Rate-limit counters live in the cache: every test starts with none."""
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

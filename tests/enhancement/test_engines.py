@@ -521,7 +521,13 @@ def test_gemini_connection_refused_is_transient():
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-        engine = GeminiEngine(api_key=API_KEY, base_url=f"http://127.0.0.1:{port}", timeout_ms=2000)
+        engine = GeminiEngine(
+            api_key=API_KEY,
+            model=MODEL,
+            prompt=PROMPT,
+            base_url=f"http://127.0.0.1:{port}",
+            timeout_ms=2000,
+        )
         with pytest.raises(TransientEngineError) as caught:
             engine.enhance(original=encode(photo(64, 48)), tier=TIER_1K)
     assert "ConnectError" in str(caught.value)

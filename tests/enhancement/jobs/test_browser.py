@@ -3,9 +3,7 @@ before and after with the keyboard, and cancel a waiting job."""
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
@@ -15,51 +13,13 @@ from enhancement.models import ImageEnhancementJob, JobStatus
 from tests.enhancement.jobs.factories import make_image
 from tokens import services as tokens
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 playwright = pytest.importorskip("playwright.sync_api")
 expect = playwright.expect
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-SCREENSHOTS = Path(__file__).resolve().parents[3] / "artifacts" / "screenshots"
 
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"no Chromium at {CHROMIUM}"),
 ]
-
-
-@pytest.fixture(scope="session")
-def browser_type_launch_args(browser_type_launch_args):
-    return {
-        **browser_type_launch_args,
-        "executable_path": str(CHROMIUM),
-        "args": [
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ],
-    }
-
-
-@pytest.fixture(scope="session")
-def _plain_http():
-    """The live server speaks plain HTTP: no redirect to HTTPS, no Secure-only cookies. Set
-    before the server starts (middleware reads settings once)."""
-    names = ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
-    saved = {name: getattr(django_settings, name, False) for name in names}
-    for name in names:
-        setattr(django_settings, name, False)
-    yield
-    for name, value in saved.items():
-        setattr(django_settings, name, value)
-
-
-@pytest.fixture(scope="session")
-def live_server(_plain_http, live_server):
-    return live_server
 
 
 @pytest.fixture
@@ -78,7 +38,7 @@ def signed_in_page(page, live_server, client, funded_user):
     return page
 
 
-def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_user):
+def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_user, screenshots):
     page = signed_in_page
     image = make_image(funded_user, width=640, height=480, name="Harbour.jpg")
 
@@ -106,8 +66,7 @@ def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_u
         page.keyboard.press("ArrowRight")
     compare = card.locator("[data-compare]")
     assert compare.evaluate("el => el.style.getPropertyValue('--pos')") == "60%"
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / "image-enhanced.png", full_page=True)
+    page.screenshot(path=screenshots / "image-enhanced.png", full_page=True)
 
     with page.expect_download() as download:
         card.get_by_label("Convert to").select_option("png")
@@ -133,7 +92,7 @@ def test_cancel_a_waiting_job(signed_in_page, live_server, funded_user):
     assert tokens.get_balance(funded_user) == 100
 
 
-def test_batch_from_the_library(signed_in_page, live_server, funded_user):
+def test_batch_from_the_library(signed_in_page, live_server, funded_user, screenshots):
     page = signed_in_page
     names = [f"Batch {n}.jpg" for n in range(3)]
     for name in names:
@@ -146,7 +105,7 @@ def test_batch_from_the_library(signed_in_page, live_server, funded_user):
     page.get_by_role("button", name="Review order").click()
 
     expect(page.get_by_role("heading", name="Enhance 2 images at 2K")).to_be_visible()
-    page.screenshot(path=SCREENSHOTS / "batch-confirm.png", full_page=True)
+    page.screenshot(path=screenshots / "batch-confirm.png", full_page=True)
     page.get_by_role("button", name="Spend 10 tokens and enhance").click()
 
     expect(page.get_by_text("2 2K enhancements ordered for 10 tokens.")).to_be_visible()
