@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -214,13 +215,26 @@ def _render_detail(request, image, *, edit_form=None, status=200):
     )
 
 
-@login_required
 @require_GET
 def detail(request, image_id: str):
-    image = _own_image(request, image_id)
-    # Owner-only page for now, so this counts nothing yet; the public gallery's page calls it too.
+    """The owner's page of an image. Anyone else sees a published image read-only (its preview,
+    never the original, and each such view is counted); an unpublished one is 404 to a signed-in
+    stranger, and a visitor who is not signed in is sent to log in, so neither learns whether
+    the id exists."""
+    image = EnhancedImage.objects.filter(pk=image_id).select_related("user").first()
+    if image is not None and request.user.is_authenticated and image.user_id == request.user.pk:
+        return _render_detail(request, image)
+    if image is None or not image.is_public:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        raise Http404("No such image.")
     services.record_view(image=image, viewer=request.user)
-    return _render_detail(request, image)
+    image.refresh_from_db(fields=["view_count"])
+    return render(
+        request,
+        "enhancement/image_public.html",
+        {"image": image, "view": ImageView.of(image), "preview_sizes": PREVIEW_SIZES},
+    )
 
 
 @login_required

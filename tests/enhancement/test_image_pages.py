@@ -286,6 +286,34 @@ def test_the_owners_views_and_private_images_do_not_count(owner_client, image, o
     assert image.view_count == 0
 
 
+def test_a_published_image_is_shown_read_only_to_others_and_each_view_counts(
+    stranger_client, anon_client, image
+):
+    services.set_public(image=image, is_public=True)
+
+    for client in (stranger_client, anon_client):
+        response = client.get(url("detail", image))
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Sunset" in html
+        assert storage.url_for(image.preview_r2_key.name).split("/")[3][:20] in html
+        # read-only: none of the owner's actions, never the original
+        for action in ("edit", "publish", "delete", "download_original"):
+            assert url(action, image) not in html
+    image.refresh_from_db()
+    assert image.view_count == 2
+
+
+def test_an_unpublished_image_stays_hidden_from_others(stranger_client, anon_client, image):
+    assert stranger_client.get(url("detail", image)).status_code == 404
+    response = anon_client.get(url("detail", image))
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    # the same answers as for an id that does not exist
+    assert stranger_client.get(reverse("images:detail", args=["nosuchimage"])).status_code == 404
+    image.refresh_from_db()
+    assert image.view_count == 0
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_views_are_all_counted():
