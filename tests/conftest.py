@@ -81,10 +81,15 @@ def _plain_http_settings():
     cookies. Set before the server starts, because middleware reads settings once, at start."""
     from django.conf import settings
 
-    names = ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE")
-    saved = {name: getattr(settings, name, False) for name in names}
-    for name in names:
-        setattr(settings, name, False)
+    plain = {
+        "SECURE_SSL_REDIRECT": False,
+        "SESSION_COOKIE_SECURE": False,
+        "CSRF_COOKIE_SECURE": False,
+        "WHITENOISE_AUTOREFRESH": True,  # no collectstatic: static comes from the finders
+    }
+    saved = {name: getattr(settings, name, False) for name in plain}
+    for name, value in plain.items():
+        setattr(settings, name, value)
     yield
     for name, value in saved.items():
         setattr(settings, name, value)
