@@ -272,6 +272,20 @@ def _own_order(*, user, request_key: str) -> Job | None:
     return job
 
 
+def _lock_images(*, user, image_ids: list[str]) -> None:
+    """Lock the images being ordered (in a stable order, so two orders cannot deadlock), so a
+    concurrent `delete_image` waits for this order and then sees its unfinished job. Raises
+    `NotYourImage` if one is gone (deleted meanwhile)."""
+    locked = list(
+        EnhancedImage.objects.select_for_update()
+        .filter(pk__in=image_ids, user=user)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    if len(locked) != len(set(image_ids)):
+        raise NotYourImage()
+
+
 def order_enhancement(*, user, image: EnhancedImage, tier: str, request_key: str | None) -> Job:
     """Spend the tier's tokens and create a PENDING job for `image`, in one transaction; the job
     is enqueued after the commit.
@@ -290,6 +304,7 @@ def order_enhancement(*, user, image: EnhancedImage, tier: str, request_key: str
     priority = has_priority(user)
     try:
         with transaction.atomic():
+            _lock_images(user=user, image_ids=[image.pk])
             job = Job.objects.create(
                 image=image,
                 user=user,
@@ -402,6 +417,7 @@ def order_batch(
     priority = has_priority(user)
     try:
         with transaction.atomic():
+            _lock_images(user=user, image_ids=[image.pk for image in plan.to_order])
             # Locks the balance row until the commit: the check below holds for the spends.
             available = tokens.get_balance(user)
             if request_key:

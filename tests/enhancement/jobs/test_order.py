@@ -46,6 +46,19 @@ def test_too_few_tokens_creates_no_job_and_says_so(user):
     assert not TokenTransaction.objects.filter(type="SPEND_ENHANCEMENT").exists()
 
 
+def test_an_image_deleted_before_the_order_commits_is_not_ordered(funded_user, image):
+    from enhancement.models import EnhancedImage
+
+    stale = EnhancedImage.objects.get(pk=image.pk)  # the view loaded it; then it was deleted
+    EnhancedImage.objects.filter(pk=image.pk).delete()
+
+    with pytest.raises(jobs.NotYourImage):
+        jobs.order_enhancement(user=funded_user, image=stale, tier="TIER_1K", request_key=None)
+
+    assert not ImageEnhancementJob.objects.exists()
+    assert tokens.get_balance(funded_user) == 100
+
+
 def test_the_same_request_key_makes_one_job(funded_user, image):
     first = jobs.order_enhancement(
         user=funded_user, image=image, tier="TIER_1K", request_key="r1" * 8
