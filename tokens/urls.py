@@ -1,6 +1,9 @@
 from django.urls import path
 
-from config.placeholders import placeholder
+from tokens import views
 
 app_name = "tokens"
-urlpatterns = [path("tokens/", placeholder, name="page")]
+urlpatterns = [
+    path("tokens/", views.page, name="page"),
+    path("tokens/status/", views.status, name="status"),
+]
