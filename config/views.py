@@ -1,11 +1,14 @@
+"""Pages of the site as a whole: the home page (it shows tiers, packs and plans of several apps,
+so it lives here, above the apps) and the health check."""
+
 from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from accounts import health
 from billing.models import SubscriptionPlan
+from config import health
 from tokens.models import TokensPackage
 
 

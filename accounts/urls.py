@@ -1,8 +1,0 @@
-from django.urls import path
-
-from accounts import views
-
-urlpatterns = [
-    path("", views.home, name="home"),
-    path("healthz", views.healthz, name="healthz"),
-]
