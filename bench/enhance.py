@@ -21,9 +21,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this file's folder comes first on sys.path, and bench/queue.py there would
-# shadow the standard library's `queue` (which Django's imports need): put the project root
-# there instead.
+# Run as a script, this file's folder comes first on sys.path, where bench/tokens.py would
+# shadow the `tokens` app: put the project root there instead.
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [str(ROOT)] + [
     entry for entry in sys.path if Path(entry or ".").resolve() != ROOT / "bench"
@@ -177,20 +176,6 @@ def _run_child(*arguments: str) -> str:
     return completed.stdout
 
 
-# --- the queue (to be filled in) -------------------------------------------------------------
-
-
-def queue_throughput() -> list[str]:
-    """JOBS PER MINUTE THROUGH THE QUEUE -- placeholder for the lead.
-
-    Meant to measure end-to-end throughput: create N enhancement jobs for the bench photo,
-    run them through django-q2 (a real `qcluster`, or `sync=True` for a lower bound) with the
-    local engine, and report jobs/minute and mean latency per tier. Return the lines to print
-    (or call into bench/queue.py, which measures this on its own).
-    """
-    return ["jobs per minute through the queue: not measured yet (see queue_throughput())"]
-
-
 # --- the table -------------------------------------------------------------------------------
 
 
@@ -247,8 +232,7 @@ def main() -> None:
                     f"{ratio:5.2f}  {_mb(engine):>15}  {_mb(bare):>15}{flag}"
                 )
     print()
-    for line in queue_throughput():
-        print(line)
+    print("Jobs per minute through the queue: bench/job_queue.py")
 
 
 def _parse_size(size: str) -> tuple[int, int]:

@@ -1,8 +1,8 @@
 """Enhancement jobs per minute through the django-q2 queue, from submission to COMPLETED.
 
-    uv run python bench/queue.py                          # a throwaway SQLite file
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ie uv run python bench/queue.py
-    ... bench/queue.py --jobs 40 --tier 1K --size 1600x1200 --workers 2
+    uv run python bench/job_queue.py                          # a throwaway SQLite file
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/ie uv run python bench/job_queue.py
+    ... bench/job_queue.py --jobs 40 --tier 1K --size 1600x1200 --workers 2
 
 It never touches the database named in DATABASE_URL: on PostgreSQL it creates `ie_bench_queue`
 on the same server (dropped at the end), otherwise a SQLite file in a temporary folder; media go
