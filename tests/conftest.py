@@ -101,6 +101,31 @@ def live_server(_plain_http_settings, live_server):
 
 
 @pytest.fixture
+def browser_login(page, live_server):
+    """`browser_login(user)`: the Playwright page, signed in as `user` (a session made by the
+    test client, handed to the browser as its cookie), at a desktop size."""
+    from django.conf import settings
+    from django.test import Client
+
+    def login(user):
+        client = Client()
+        client.force_login(user)
+        page.context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page.set_viewport_size({"width": 1280, "height": 900})
+        return page
+
+    return login
+
+
+@pytest.fixture
 def screenshots():
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     return SCREENSHOTS

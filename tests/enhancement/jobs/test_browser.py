@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.conf import settings as django_settings
 
 from enhancement import tasks
 from enhancement.models import ImageEnhancementJob, JobStatus
@@ -23,19 +22,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def signed_in_page(page, live_server, client, funded_user):
-    client.force_login(funded_user)
-    page.context.add_cookies(
-        [
-            {
-                "name": django_settings.SESSION_COOKIE_NAME,
-                "value": client.cookies[django_settings.SESSION_COOKIE_NAME].value,
-                "url": live_server.url,
-            }
-        ]
-    )
-    page.set_viewport_size({"width": 1280, "height": 900})
-    return page
+def signed_in_page(browser_login, funded_user):
+    return browser_login(funded_user)
 
 
 def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_user, screenshots):
