@@ -40,6 +40,13 @@ def test_upload_several_files_with_one_bad(signed_in_page, live_server, user, sc
     expect(results.locator(".rejection-message")).to_have_count(1)
     # The results came through the page's script (XMLHttpRequest with progress), no reload.
     assert page.evaluate("window.notReloaded") is True
+    # Each uploaded file shows its thumbnail, served from the signed media URL.
+    thumbs = results.locator("img.upload-result-thumb")
+    expect(thumbs).to_have_count(2)
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('img.upload-result-thumb'))"
+        ".every(img => img.complete && img.naturalWidth > 0)"
+    )
     page.screenshot(path=screenshots / "upload-results.png", full_page=True)
 
     assert sorted(EnhancedImage.objects.filter(user=user).values_list("name", flat=True)) == [
