@@ -5,3 +5,6 @@ class EnhancementConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "enhancement"
     verbose_name = "Enhancement"
+
+    def ready(self):
+        from enhancement import signals  # noqa: F401

@@ -203,6 +203,4 @@ def delete_image(*, image: EnhancedImage) -> None:
         )
         if unfinished.exists():
             raise ImageBusy()
-        prefix = storage.image_prefix(user_id=locked.user_id, image_id=locked.pk)
-        locked.delete()
-        transaction.on_commit(lambda: storage.delete_prefix(prefix), robust=True)
+        locked.delete()  # its objects go after the commit (enhancement.signals)

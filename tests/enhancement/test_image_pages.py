@@ -230,6 +230,24 @@ def test_delete_removes_the_row_its_jobs_and_every_stored_object(
     assert len(storage.list_keys(storage.image_prefix(user_id=user.pk, image_id=other.pk))) == 3
 
 
+def test_deleting_an_account_deletes_the_stored_objects_of_its_images(
+    user, image, other_user, django_capture_on_commit_callbacks
+):
+    keep = stored_image(other_user, name="Bob's")
+    job = ImageEnhancementJobFactory(image=image, status=JobStatus.COMPLETED)
+    storage.save_bytes(
+        storage.job_result_key(user_id=user.pk, image_id=image.pk, job_id=job.pk, extension="jpg"),
+        b"enhanced",
+    )
+    assert len(storage.list_keys(f"users/{user.pk}/")) == 4
+
+    with django_capture_on_commit_callbacks(execute=True):
+        user.delete()  # e.g. from the admin: the images go by cascade
+
+    assert storage.list_keys(f"users/{user.pk}/") == []
+    assert len(storage.list_keys(f"users/{other_user.pk}/images/{keep.pk}/")) == 3
+
+
 @pytest.mark.parametrize("status", [JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED])
 def test_an_image_being_enhanced_is_not_deleted(
     owner_client, user, image, status, django_capture_on_commit_callbacks
