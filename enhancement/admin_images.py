@@ -46,21 +46,8 @@ class EnhancedImageAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    readonly_fields = (
-        "preview",
-        "id",
-        "user",
-        "view_count",
-        "original_r2_key",
-        "thumbnail_r2_key",
-        "preview_r2_key",
-        "original_width",
-        "original_height",
-        "original_size_bytes",
-        "original_format",
-        "created_at",
-        "updated_at",
-    )
+    # Only what a person wrote is editable; the file facts and keys are the upload's record.
+    readonly_fields = tuple(f for f in fields if f not in ("name", "description", "is_public"))
 
     def has_add_permission(self, request):
         return False  # images come in through the upload, which checks and stores them

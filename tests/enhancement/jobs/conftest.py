@@ -4,7 +4,7 @@ Gemini server behind the real google-genai client, and a ledger check after ever
 from __future__ import annotations
 
 import pytest
-from django.core.management import get_commands
+from django.core.management import call_command
 
 from tests.enhancement.jobs.factories import fund, make_image
 
@@ -12,10 +12,7 @@ from tests.enhancement.jobs.factories import fund, make_image
 def assert_ledger_balanced():
     """`manage.py check_ledger` (tokens), and the invariant itself: for every user,
     sum(TokenTransaction.amount) == UserTokenBalance.balance."""
-    if "check_ledger" in get_commands():
-        from django.core.management import call_command
-
-        call_command("check_ledger")
+    call_command("check_ledger")
     from django.db.models import Sum
 
     from tokens.models import TokenTransaction, UserTokenBalance
