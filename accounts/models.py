@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from config.fields import IdField
+from core.fields import IdField
 
 
 class UserManager(BaseUserManager):

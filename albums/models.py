@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from config.fields import IdField, TimestampedModel
+from core.fields import IdField, TimestampedModel
 
 
 class AlbumPrivacy(models.TextChoices):

@@ -150,9 +150,9 @@ def measure(args, env) -> None:
 
 # --- jobs -------------------------------------------------------------------------------------
 def order(user, image, tier):
-    from enhancement import jobs
+    from enhancement.jobs import ordering
 
-    return jobs.order_enhancement(user=user, image=image, tier=tier, request_key=None)
+    return ordering.order_enhancement(user=user, image=image, tier=tier, request_key=None)
 
 
 def check_all_completed(jobs_) -> None:
@@ -222,7 +222,7 @@ def bench_user(*, tokens_needed: int):
 def bench_image(user, photo: bytes, n: int):
     from django.conf import settings
 
-    from config.ids import new_id
+    from core.ids import new_id
     from enhancement import imaging, storage
     from enhancement.models import EnhancedImage
 

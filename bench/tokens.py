@@ -87,7 +87,7 @@ def make_users(count: int, *, balance: int, last_regeneration: dt.datetime, pref
     from django.contrib.auth import get_user_model
     from django.db import transaction
 
-    from config.ids import new_id
+    from core.ids import new_id
     from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
 
     user_model = get_user_model()
@@ -235,7 +235,7 @@ def bench_regeneration(*, balances: int, batches: list[int], portable_too: bool)
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from tokens import services
+    from tokens import regeneration, services
     from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
 
     now = timezone.now()
@@ -256,7 +256,7 @@ def bench_regeneration(*, balances: int, batches: list[int], portable_too: bool)
         after, users = "", 0
         while True:
             with transaction.atomic():
-                after, scanned, credited, _ = services._regenerate_batch(
+                after, scanned, credited, _ = regeneration.credit_batch(
                     now=now, after=after, batch_size=batch_size
                 )
             users += credited

@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "albums",
     "vouchers",
     "platform_apps",
+    "config",  # the roof: no models, only the commands that call every app (seed, demo_user)
 ]
 
 MIDDLEWARE = [
@@ -229,13 +230,23 @@ TOKEN_REGEN_INTERVAL_MINUTES = positive_int("TOKEN_REGEN_INTERVAL_MINUTES", 15)
 TOKEN_REGEN_CAP = positive_int("TOKEN_REGEN_CAP", 100)
 TOKEN_SIGNUP_BALANCE = env.int("TOKEN_SIGNUP_BALANCE", default=0)
 
+# The packs a fresh install sells (`manage.py seed`; the admin edits them after that). Prices
+# in SHOP_CURRENCY; `stripe_price_id` is a stable placeholder until the real Stripe price is set.
+DEFAULT_TOKEN_PACKAGES = [
+    {"name": "Starter", "tokens": 10, "price": "2.99", "stripe_price_id": "price_pack_starter"},
+    {"name": "Basic", "tokens": 50, "price": "9.99", "stripe_price_id": "price_pack_basic"},
+    {"name": "Pro", "tokens": 150, "price": "24.99", "stripe_price_id": "price_pack_pro"},
+    {"name": "Power", "tokens": 500, "price": "69.99", "stripe_price_id": "price_pack_power"},
+]
+
 # --- Enhancement ------------------------------------------------------------------------------
-# The product's tiers. Costs are also a database constraint on ImageEnhancementJob, so changing
-# them is a migration, not an environment variable.
+# The product's tiers: cost and the result's longer side (names and labels are the schema's
+# enum, `EnhancementTier`). Costs are also a database constraint on ImageEnhancementJob, so
+# changing them is a migration, not an environment variable.
 ENHANCEMENT_TIERS = {
-    "TIER_1K": {"label": "1K", "max_dimension": 1024, "tokens_cost": 2},
-    "TIER_2K": {"label": "2K", "max_dimension": 2048, "tokens_cost": 5},
-    "TIER_4K": {"label": "4K", "max_dimension": 4096, "tokens_cost": 10},
+    "TIER_1K": {"max_dimension": 1024, "tokens_cost": 2},
+    "TIER_2K": {"max_dimension": 2048, "tokens_cost": 5},
+    "TIER_4K": {"max_dimension": 4096, "tokens_cost": 10},
 }
 ENHANCEMENT_MAX_RETRIES = env.int("ENHANCEMENT_MAX_RETRIES", default=3)
 # Back-off after a transient failure: base * 2**tries seconds, at most max.
@@ -265,6 +276,37 @@ GEMINI_PROMPT = env(
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="gbp")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+# The plans a fresh install sells (`manage.py seed`). max_rollover 0 = unlimited. Paid tiers
+# above Hobby get the priority queue; Studio also gets the API.
+DEFAULT_SUBSCRIPTION_PLANS = [
+    {
+        "name": "Hobby",
+        "tokens_per_month": 30,
+        "price_gbp": "4.99",
+        "max_rollover": 30,
+        "priority": False,
+        "api_access": False,
+        "stripe_price_id": "price_plan_hobby",
+    },
+    {
+        "name": "Creator",
+        "tokens_per_month": 100,
+        "price_gbp": "12.99",
+        "max_rollover": 100,
+        "priority": True,
+        "api_access": False,
+        "stripe_price_id": "price_plan_creator",
+    },
+    {
+        "name": "Studio",
+        "tokens_per_month": 300,
+        "price_gbp": "29.99",
+        "max_rollover": 0,
+        "priority": True,
+        "api_access": True,
+        "stripe_price_id": "price_plan_studio",
+    },
+]
 
 # --- Job queue (django-q2) --------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

@@ -9,16 +9,23 @@ from django.views.decorators.http import require_GET
 
 from billing.models import SubscriptionPlan
 from config import health
+from enhancement.jobs.tiers import tier_options
 from tokens.models import TokensPackage
 
 
 @require_GET
 def home(request):
-    specs = sorted(settings.ENHANCEMENT_TIERS.items(), key=lambda item: item[1]["max_dimension"])
-    largest = specs[-1][1]["max_dimension"] if specs else 1
+    options = sorted(tier_options(), key=lambda option: option.max_dimension)
+    largest = options[-1].max_dimension if options else 1
     tiers = [
-        {"code": code, "share": round(100 * spec["max_dimension"] / largest), **spec}
-        for code, spec in specs
+        {
+            "code": option.value,
+            "label": option.label,
+            "max_dimension": option.max_dimension,
+            "tokens_cost": option.tokens_cost,
+            "share": round(100 * option.max_dimension / largest),
+        }
+        for option in options
     ]
     context = {
         "tiers": tiers,

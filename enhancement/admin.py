@@ -1,2 +1,3 @@
-# The back office of this app, one module per model group.
-from enhancement import admin_images, admin_jobs  # noqa: F401
+# The back office of this app: each part registers its own model.
+from enhancement.images import admin as images_admin  # noqa: F401
+from enhancement.jobs import admin as jobs_admin  # noqa: F401

@@ -8,3 +8,7 @@ class EnhancementConfig(AppConfig):
 
     def ready(self):
         from enhancement import signals  # noqa: F401
+        from enhancement.jobs import LEDGER_SOURCE
+        from tokens import sources as ledger_sources
+
+        ledger_sources.register(LEDGER_SOURCE, label="Enhancement job", url_name="jobs:detail")

@@ -2,7 +2,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from config.fields import TimestampedModel
+from core.fields import TimestampedModel
+from enhancement import storage
 
 
 class EnhancementTier(models.TextChoices):
@@ -64,8 +65,6 @@ class EnhancedImage(TimestampedModel):
 
     @property
     def original_url(self) -> str:
-        from enhancement import storage
-
         # Always signed: an original may carry EXIF (or GPS, if its owner kept it), so it never
         # goes out on the public domain even when the image is in the gallery.
         return storage.url_for(self.original_r2_key.name)
@@ -97,6 +96,8 @@ class ImageEnhancementJob(TimestampedModel):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processing_completed_at = models.DateTimeField(null=True, blank=True)
+    # Who retried or refunded this job by hand, oldest first: {"action", "at", "by_id", "by"}.
+    staff_actions = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -127,8 +128,6 @@ class ImageEnhancementJob(TimestampedModel):
     def enhanced_url(self) -> str | None:
         if not self.enhanced_r2_key:
             return None
-        from enhancement import storage
-
         return storage.url_for(self.enhanced_r2_key.name, public=False)
 
     @property

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from config.fields import TimestampedModel
+from core.fields import TimestampedModel
 
 
 class AppStatus(models.TextChoices):

@@ -148,6 +148,12 @@ def other_user(db):
 
 
 @pytest.fixture
+def staff_user(db):
+    """A member of staff: the actor of the back office's verbs (refund, retry, grants)."""
+    return UserFactory(email="staff@example.com", is_staff=True)
+
+
+@pytest.fixture
 def owner_client(client, user):
     client.force_login(user)
     return client

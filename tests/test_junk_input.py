@@ -7,7 +7,7 @@ import itertools
 
 import pytest
 
-from enhancement import jobs
+from enhancement.jobs import ordering
 from enhancement.models import ImageEnhancementJob
 from tests.enhancement.factories import stored_image
 from tokens import services as tokens
@@ -36,7 +36,7 @@ FIELDS = [
 def urls(user):
     tokens.grant(user=user, amount=50, type=TokenTransactionType.EARN_BONUS, source="test")
     image = stored_image(user, name="Junk target")
-    job = jobs.order_enhancement(user=user, image=image, tier="TIER_1K", request_key=None)
+    job = ordering.order_enhancement(user=user, image=image, tier="TIER_1K", request_key=None)
     return [
         "/",
         "/healthz",

@@ -1,5 +1,5 @@
 from tokens.models import UserTokenBalance
-from tokens.services import project_balance
+from tokens.regeneration import project_balance
 
 
 def token_balance(request):

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from config.fields import IdField, TimestampedModel
+from core.fields import IdField, TimestampedModel
 
 
 class TokenTransactionType(models.TextChoices):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 from django.urls import reverse
 
+from tokens import sources
 from tokens.models import TokenTransaction
 
 
@@ -19,27 +20,15 @@ class Origin:
     url: str | None = None  # a link to it, where a page for it exists
 
 
-# source -> (label, URL name taking the source_id). To link a source, give it its URL name:
-# one line here (payments and vouchers get theirs when their pages exist).
-SOURCES: dict[str, tuple[str, str | None]] = {
-    "enhancement": ("Enhancement job", "jobs:detail"),
-    "stripe": ("Payment", None),
-    "billing": ("Payment", None),
-    "subscription": ("Subscription", None),
-    "voucher": ("Voucher", None),
-    "regeneration": ("Regeneration", None),
-    "signup": ("Welcome tokens", None),
-}
-
-
 def origin_of(entry: TokenTransaction) -> Origin:
-    label, url_name = SOURCES.get(entry.source or "", (None, None))
-    if label is None:
-        label = (entry.source or "—").replace("_", " ").capitalize()
-    if entry.source == "signup":  # its source_id is the user's own id: nothing to show
-        return Origin(label)
-    url = reverse(url_name, args=[entry.source_id]) if url_name and entry.source_id else None
-    return Origin(label=label, reference=entry.source_id, url=url)
+    """The row's source as the history shows it (see `tokens.sources`)."""
+    source = sources.describe(entry.source)
+    if not source.show_reference:
+        return Origin(source.label)
+    url = None
+    if source.url_name and entry.source_id:
+        url = reverse(source.url_name, args=[entry.source_id])
+    return Origin(label=source.label, reference=entry.source_id, url=url)
 
 
 def transactions_for(user, *, type: str | None = None) -> QuerySet[TokenTransaction]:

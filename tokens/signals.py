@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-SIGNUP_SOURCE = "signup"
+from tokens.sources import SIGNUP_SOURCE
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="tokens.create_balance")

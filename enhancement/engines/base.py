@@ -15,6 +15,8 @@ from typing import Protocol, runtime_checkable
 
 from PIL import Image
 
+from enhancement.imaging import grey_to_8bit
+
 JPEG_QUALITY = 92
 PNG_COMPRESS_LEVEL = 3
 
@@ -133,8 +135,7 @@ def normalise_mode(image: Image.Image) -> Image.Image:
     if image.mode in ("LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         return image.convert("RGBA")
     if image.mode.startswith("I") or image.mode == "F":
-        # 16/32-bit greyscale: scale down to 8 bits before anything else.
-        return image.convert("I").point(lambda v: v / 256).convert("L")
+        return grey_to_8bit(image)
     return image.convert("RGB")
 
 

@@ -12,9 +12,12 @@ from __future__ import annotations
 import uuid
 
 from django import template
+from django.conf import settings
 
-from enhancement import jobs
-from enhancement.views_jobs import JobCard
+from enhancement.jobs import selectors
+from enhancement.jobs.presenters import JobCard
+from enhancement.jobs.tiers import tier_options
+from tokens import services as tokens
 
 register = template.Library()
 
@@ -25,11 +28,9 @@ def jobs_panel(context, image):
     user = getattr(request, "user", None)
     balance = None
     if user is not None and user.is_authenticated:
-        from tokens import services as tokens
-
         balance = tokens.get_balance(user)
-    cards = [JobCard.of(job, image) for job in jobs.jobs_for_image(image)]
-    options = jobs.tier_options(image)
+    cards = [JobCard.of(job, image) for job in selectors.jobs_for_image(image)]
+    options = tier_options(image)
     return {
         "request": request,
         "csrf_token": context.get("csrf_token"),
@@ -45,6 +46,4 @@ def jobs_panel(context, image):
 
 @register.simple_tag
 def batch_options():
-    from django.conf import settings
-
-    return {"tiers": jobs.tier_options(), "max": settings.ENHANCEMENT_BATCH_MAX}
+    return {"tiers": tier_options(), "max": settings.ENHANCEMENT_BATCH_MAX}

@@ -7,16 +7,16 @@ from django.contrib.auth import SESSION_KEY
 from django.core.management import call_command
 
 from accounts.templatetags.money import money, per_unit
-from billing.management.commands.seed import seed_defaults
 from billing.models import SubscriptionPlan
 from tokens.models import TokensPackage, TokenTransaction
 
 
 @pytest.mark.django_db
 def test_home_lists_tiers_from_settings(client, settings):
+    # A deployment may sell some of the schema's tiers, with its own sizes and costs.
     settings.ENHANCEMENT_TIERS = {
-        "TIER_8K": {"label": "8K", "max_dimension": 8192, "tokens_cost": 20},
-        "TIER_1K": {"label": "1K", "max_dimension": 1024, "tokens_cost": 3},
+        "TIER_4K": {"max_dimension": 8192, "tokens_cost": 20},
+        "TIER_1K": {"max_dimension": 1024, "tokens_cost": 3},
     }
     body = client.get("/").content.decode()
     assert "Up to 8192 px on the longer side" in body
@@ -28,7 +28,7 @@ def test_home_lists_tiers_from_settings(client, settings):
 
 @pytest.mark.django_db
 def test_home_shows_active_packs_and_plans_in_pounds(client, django_assert_max_num_queries):
-    seed_defaults()
+    call_command("seed")
     TokensPackage.objects.filter(name="Power").update(active=False)
     SubscriptionPlan.objects.create(
         name="Secret",

@@ -3,9 +3,8 @@
 import re
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
-
-from billing.management.commands.seed import seed_defaults
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -14,7 +13,7 @@ PASSWORD = "a-good-long-passphrase-7"
 
 
 def test_sign_up_confirm_sign_out_and_sign_in(page, live_server, mailoutbox, screenshots):
-    seed_defaults()
+    call_command("seed")
     page.set_viewport_size({"width": 1280, "height": 900})
 
     page.goto(live_server.url + "/")

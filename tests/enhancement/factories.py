@@ -7,8 +7,9 @@ pages and queries. `stored_image()` goes through the real upload path and writes
 import factory
 from django.conf import settings
 
-from config.ids import new_id
-from enhancement import imaging, services, storage
+from core.ids import new_id
+from enhancement import imaging, storage
+from enhancement.images import services
 from enhancement.models import EnhancedImage, EnhancementTier, ImageEnhancementJob, JobStatus
 from tests import images
 from tests.factories import UserFactory

@@ -11,7 +11,8 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
-from enhancement import forms, services, storage
+from enhancement import storage
+from enhancement.images import forms, services
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
 from tests import images
 from tests.enhancement.factories import (
@@ -194,7 +195,7 @@ def test_a_signed_file_url_works_only_as_issued(anon_client, image):
 
 def test_the_download_name_keeps_one_extension():
     image = EnhancedImage(name="holiday.JPG", original_r2_key="users/u/images/i/original.jpg")
-    from enhancement.views import download_name
+    from enhancement.images.presenters import download_name
 
     assert download_name(image) == "holiday.JPG"
     image.name = "holiday"

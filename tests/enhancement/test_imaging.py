@@ -3,11 +3,10 @@ import time
 import warnings
 
 import pytest
+from django.conf import settings
 from PIL import Image, ImageCms, ImageFile
 
 from enhancement.imaging import (
-    PREVIEW_MAX,
-    THUMB_MAX,
     ImageRejected,
     NormalizedImage,
     UploadLimits,
@@ -483,7 +482,9 @@ def test_xmp_is_dropped():
 
 @pytest.mark.parametrize(("size", "expected"), [((800, 600), (400, 300)), ((300, 900), (133, 400))])
 def test_derivative_fits_the_box(size, expected):
-    data, width, height = make_derivative(images.jpeg_bytes(*size), max_dimension=THUMB_MAX)
+    data, width, height = make_derivative(
+        images.jpeg_bytes(*size), max_dimension=settings.DERIVATIVE_THUMB_MAX
+    )
 
     assert (width, height) == expected
     img = reopen(data)
@@ -491,7 +492,9 @@ def test_derivative_fits_the_box(size, expected):
 
 
 def test_derivative_is_never_upscaled():
-    data, width, height = make_derivative(images.png_bytes(64, 48), max_dimension=PREVIEW_MAX)
+    data, width, height = make_derivative(
+        images.png_bytes(64, 48), max_dimension=settings.DERIVATIVE_PREVIEW_MAX
+    )
 
     assert (width, height) == (64, 48)
     assert reopen(data).size == (64, 48)
@@ -503,7 +506,7 @@ def test_derivative_has_no_metadata():
     exif[images.EXIF_MAKE] = images.CAMERA_MAKE
     source = images.jpeg_bytes(800, 600, exif=exif.tobytes(), icc_profile=srgb, xmp=b"<x/>")
 
-    data, _, _ = make_derivative(source, max_dimension=THUMB_MAX)
+    data, _, _ = make_derivative(source, max_dimension=settings.DERIVATIVE_THUMB_MAX)
 
     img = reopen(data)
     assert not img.getexif()
@@ -513,7 +516,9 @@ def test_derivative_has_no_metadata():
 
 
 def test_derivative_keeps_alpha():
-    data, _, _ = make_derivative(images.png_bytes(800, 600, mode="RGBA"), max_dimension=THUMB_MAX)
+    data, _, _ = make_derivative(
+        images.png_bytes(800, 600, mode="RGBA"), max_dimension=settings.DERIVATIVE_THUMB_MAX
+    )
 
     img = reopen(data)
     assert img.mode == "RGBA"
@@ -521,7 +526,7 @@ def test_derivative_keeps_alpha():
 
 
 def test_derivative_of_cmyk_is_rgb():
-    data, _, _ = make_derivative(images.cmyk_jpeg(), max_dimension=THUMB_MAX)
+    data, _, _ = make_derivative(images.cmyk_jpeg(), max_dimension=settings.DERIVATIVE_THUMB_MAX)
 
     img = reopen(data)
     assert img.mode == "RGB"
@@ -530,7 +535,7 @@ def test_derivative_of_cmyk_is_rgb():
 
 def test_derivative_is_upright():
     data, width, height = make_derivative(
-        images.jpeg_with_exif(60, 40, orientation=6), max_dimension=THUMB_MAX
+        images.jpeg_with_exif(60, 40, orientation=6), max_dimension=settings.DERIVATIVE_THUMB_MAX
     )
 
     assert (width, height) == (40, 60)
@@ -539,6 +544,6 @@ def test_derivative_is_upright():
 
 def test_derivative_of_a_non_image_is_refused():
     with pytest.raises(ImageRejected) as info:
-        make_derivative(images.html_bytes(), max_dimension=THUMB_MAX)
+        make_derivative(images.html_bytes(), max_dimension=settings.DERIVATIVE_THUMB_MAX)
 
     assert info.value.code == "not_an_image"

@@ -12,7 +12,7 @@ from django_q.models import Schedule
 from django_q.tasks import async_task, result
 
 from tests.tokens.conftest import MINUTE, SECOND, T0, make_user
-from tokens import services, tasks
+from tokens import regeneration, services, tasks
 from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
 
 pytestmark = pytest.mark.django_db
@@ -172,7 +172,9 @@ def test_the_projection_shows_what_is_due_without_writing(clock):
     clock.move_to(T0 + 47 * MINUTE)
     row = stored(user)
 
-    status = services.project_balance(balance=row.balance, last_regeneration=row.last_regeneration)
+    status = regeneration.project_balance(
+        balance=row.balance, last_regeneration=row.last_regeneration
+    )
 
     assert status.balance == 3
     assert status.next_token_at == T0 + 60 * MINUTE
@@ -213,7 +215,7 @@ def test_the_schedule_credits_everyone_due_in_batches(clock):
             "from": "2026-01-05T12:00:00.000000Z",
             "to": "2026-01-05T19:30:00.000000Z",
         }
-        assert entry.idempotency_key == services.regeneration_key(user.pk, T0 + 450 * MINUTE)
+        assert entry.idempotency_key == regeneration.regeneration_key(user.pk, T0 + 450 * MINUTE)
     assert stored(full).balance == 100
     call_command("check_ledger")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from enhancement import jobs
+from enhancement.jobs import ordering, transitions
 from enhancement.models import ImageEnhancementJob, JobStatus
 from tests.factories import UserFactory
 from tokens import services as tokens
@@ -22,13 +22,13 @@ def admin_client(client):
 
 
 def order(user, image, tier="TIER_1K"):
-    return jobs.order_enhancement(user=user, image=image, tier=tier, request_key=None)
+    return ordering.order_enhancement(user=user, image=image, tier=tier, request_key=None)
 
 
 def failed_job(user, image):
     job = order(user, image)
-    claimed = jobs.claim_job(job_id=job.pk)
-    return jobs.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed)
+    claimed = transitions.claim_job(job_id=job.pk)
+    return transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed)
 
 
 def test_the_list_filters_and_searches(
@@ -67,7 +67,7 @@ def test_retry_action_runs_a_failed_job_through_the_service(
 ):
     job = failed_job(funded_user, image)
     done = order(funded_user, image)
-    jobs.cancel_job(user=funded_user, job=done)
+    transitions.cancel_job(user=funded_user, job=done)
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(

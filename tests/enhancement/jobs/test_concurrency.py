@@ -10,7 +10,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from enhancement import jobs
+from enhancement.jobs import errors, ordering, transitions
 from enhancement.models import ImageEnhancementJob, JobStatus
 from tests.enhancement.jobs.conftest import assert_ledger_balanced
 from tests.enhancement.jobs.factories import fund, make_image
@@ -76,7 +76,7 @@ def test_two_concurrent_batches_of_the_same_form_make_one_set_of_jobs():
         2,
         lambda _: [
             j.pk
-            for j in jobs.order_batch(
+            for j in ordering.order_batch(
                 user=user, images=images, tier="TIER_2K", request_key="ba7c4" * 6
             )
         ],
@@ -91,11 +91,11 @@ def test_two_concurrent_batches_of_the_same_form_make_one_set_of_jobs():
 def test_eight_workers_claiming_one_job_one_wins():
     user = UserFactory(email="claimer@example.com")
     fund(user, 10)
-    job = jobs.order_enhancement(
+    job = ordering.order_enhancement(
         user=user, image=make_image(user), tier="TIER_1K", request_key=None
     )
 
-    claims = run_together(8, lambda _: jobs.claim_job(job_id=job.pk))
+    claims = run_together(8, lambda _: transitions.claim_job(job_id=job.pk))
 
     assert sum(claim is not None for claim in claims) == 1
     job.refresh_from_db()
@@ -105,17 +105,17 @@ def test_eight_workers_claiming_one_job_one_wins():
 def test_a_cancel_racing_a_claim_ends_in_exactly_one_state():
     user = UserFactory(email="canceller@example.com")
     fund(user, 10)
-    job = jobs.order_enhancement(
+    job = ordering.order_enhancement(
         user=user, image=make_image(user), tier="TIER_1K", request_key=None
     )
 
     def act(i):
         if i == 0:
-            return jobs.claim_job(job_id=job.pk) is not None
+            return transitions.claim_job(job_id=job.pk) is not None
         try:
-            jobs.cancel_job(user=user, job=job)
+            transitions.cancel_job(user=user, job=job)
             return "cancelled"
-        except jobs.JobNotCancellable:
+        except errors.JobNotCancellable:
             return "refused"
 
     claimed, cancel = run_together(2, act)

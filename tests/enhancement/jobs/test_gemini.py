@@ -9,8 +9,9 @@ import pytest
 import time_machine
 from PIL import Image
 
-from enhancement import jobs, storage, tasks
+from enhancement import storage, tasks
 from enhancement.engines.gemini import BUSY_MESSAGE, NO_IMAGE_MESSAGE, SAFETY_MESSAGE
+from enhancement.jobs import ordering, sweeper
 from enhancement.models import JobStatus
 from tests.enhancement.jobs.factories import make_image
 from tests.fakes.gemini_server import (
@@ -34,7 +35,7 @@ def photo(funded_user):
 
 
 def order(user, image, tier="TIER_1K"):
-    return jobs.order_enhancement(user=user, image=image, tier=tier, request_key=None)
+    return ordering.order_enhancement(user=user, image=image, tier=tier, request_key=None)
 
 
 def ledger(job):
@@ -50,7 +51,7 @@ def run_retry(job, sweep):
     queue, as the scheduled sweeper would."""
     job.refresh_from_db()
     with time_machine.travel(job.next_attempt_at + timedelta(seconds=1)), sweep(execute=True):
-        assert jobs.recover_stuck_jobs().retried == 1
+        assert sweeper.recover_stuck_jobs().retried == 1
     job.refresh_from_db()
     return job
 

@@ -6,7 +6,7 @@ import pytest
 from django_q.models import OrmQ
 
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
-from enhancement import jobs
+from enhancement.jobs import errors, ordering, tiers, transitions
 from enhancement.models import ImageEnhancementJob, JobStatus
 from tests.enhancement.jobs.factories import fund, make_image
 from tests.factories import UserFactory
@@ -20,7 +20,7 @@ TIERS = [("TIER_1K", 2), ("TIER_2K", 5), ("TIER_4K", 10)]
 
 @pytest.mark.parametrize(("tier", "cost"), TIERS)
 def test_order_spends_the_tier_cost_and_creates_a_pending_job(funded_user, image, tier, cost):
-    job = jobs.order_enhancement(user=funded_user, image=image, tier=tier, request_key="k" * 32)
+    job = ordering.order_enhancement(user=funded_user, image=image, tier=tier, request_key="k" * 32)
 
     job.refresh_from_db()
     assert job.status == JobStatus.PENDING
@@ -38,7 +38,7 @@ def test_too_few_tokens_creates_no_job_and_says_so(user):
     image = make_image(user)
 
     with pytest.raises(tokens.InsufficientTokens) as exc:
-        jobs.order_enhancement(user=user, image=image, tier="TIER_2K", request_key="a" * 32)
+        ordering.order_enhancement(user=user, image=image, tier="TIER_2K", request_key="a" * 32)
 
     assert "needs 5 tokens and you have 4" in str(exc.value)
     assert not ImageEnhancementJob.objects.exists()
@@ -52,18 +52,18 @@ def test_an_image_deleted_before_the_order_commits_is_not_ordered(funded_user, i
     stale = EnhancedImage.objects.get(pk=image.pk)  # the view loaded it; then it was deleted
     EnhancedImage.objects.filter(pk=image.pk).delete()
 
-    with pytest.raises(jobs.NotYourImage):
-        jobs.order_enhancement(user=funded_user, image=stale, tier="TIER_1K", request_key=None)
+    with pytest.raises(errors.NotYourImage):
+        ordering.order_enhancement(user=funded_user, image=stale, tier="TIER_1K", request_key=None)
 
     assert not ImageEnhancementJob.objects.exists()
     assert tokens.get_balance(funded_user) == 100
 
 
 def test_the_same_request_key_makes_one_job(funded_user, image):
-    first = jobs.order_enhancement(
+    first = ordering.order_enhancement(
         user=funded_user, image=image, tier="TIER_1K", request_key="r1" * 8
     )
-    again = jobs.order_enhancement(
+    again = ordering.order_enhancement(
         user=funded_user, image=image, tier="TIER_1K", request_key="r1" * 8
     )
 
@@ -74,18 +74,20 @@ def test_the_same_request_key_makes_one_job(funded_user, image):
 
 
 def test_without_a_request_key_each_order_is_a_new_job(funded_user, image):
-    jobs.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
-    jobs.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
+    ordering.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
+    ordering.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
     assert ImageEnhancementJob.objects.count() == 2
 
 
 def test_another_users_request_key_is_refused_not_returned(funded_user, image, other_user):
-    jobs.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key="same" * 4)
+    ordering.order_enhancement(
+        user=funded_user, image=image, tier="TIER_1K", request_key="same" * 4
+    )
     fund(other_user, 10)
     theirs = make_image(other_user)
 
-    with pytest.raises(jobs.RequestKeyUsed):
-        jobs.order_enhancement(
+    with pytest.raises(errors.RequestKeyUsed):
+        ordering.order_enhancement(
             user=other_user, image=theirs, tier="TIER_1K", request_key="same" * 4
         )
     assert tokens.get_balance(other_user) == 10
@@ -93,14 +95,14 @@ def test_another_users_request_key_is_refused_not_returned(funded_user, image, o
 
 def test_an_image_of_another_user_cannot_be_ordered(funded_user, other_user):
     theirs = make_image(other_user)
-    with pytest.raises(jobs.NotYourImage):
-        jobs.order_enhancement(user=funded_user, image=theirs, tier="TIER_1K", request_key=None)
+    with pytest.raises(errors.NotYourImage):
+        ordering.order_enhancement(user=funded_user, image=theirs, tier="TIER_1K", request_key=None)
     assert not ImageEnhancementJob.objects.exists()
 
 
 def test_an_unknown_tier_is_refused(funded_user, image):
-    with pytest.raises(jobs.InvalidTier):
-        jobs.order_enhancement(user=funded_user, image=image, tier="TIER_8K", request_key=None)
+    with pytest.raises(tiers.InvalidTier):
+        ordering.order_enhancement(user=funded_user, image=image, tier="TIER_8K", request_key=None)
     assert tokens.get_balance(funded_user) == 100
 
 
@@ -108,7 +110,7 @@ def test_the_job_is_enqueued_after_the_commit_on_the_default_queue(
     funded_user, image, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        jobs.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
+        ordering.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
         assert not OrmQ.objects.exists()  # nothing is sent before the commit
     assert len(callbacks) == 1
     callbacks[0]()
@@ -157,7 +159,7 @@ def test_users_of_a_priority_plan_go_through_the_priority_queue(
 
     _subscribe(funded_user, priority=priority, status=status)
     with django_capture_on_commit_callbacks(execute=True):
-        jobs.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
+        ordering.order_enhancement(user=funded_user, image=image, tier="TIER_1K", request_key=None)
 
     expected = settings.Q_PRIORITY_CLUSTER if queue == "priority" else Conf.CLUSTER_NAME
     assert list(OrmQ.objects.values_list("key", flat=True)) == [expected]
@@ -167,7 +169,7 @@ def test_users_of_a_priority_plan_go_through_the_priority_queue(
 def test_a_batch_makes_one_job_per_image_and_spends_for_all(funded_user):
     images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
 
-    created = jobs.order_batch(
+    created = ordering.order_batch(
         user=funded_user, images=images, tier="TIER_2K", request_key="b" * 32
     )
 
@@ -187,7 +189,7 @@ def test_a_batch_spends_for_all_or_none(user):
     images = [make_image(user, name=f"p{i}.jpg") for i in range(2)]
 
     with pytest.raises(tokens.InsufficientTokens) as exc:
-        jobs.order_batch(user=user, images=images, tier="TIER_2K", request_key="c" * 32)
+        ordering.order_batch(user=user, images=images, tier="TIER_2K", request_key="c" * 32)
 
     assert "needs 10 tokens and you have 9" in str(exc.value)
     assert not ImageEnhancementJob.objects.exists()
@@ -196,8 +198,10 @@ def test_a_batch_spends_for_all_or_none(user):
 
 def test_a_resubmitted_batch_returns_the_same_jobs(funded_user):
     images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(2)]
-    first = jobs.order_batch(user=funded_user, images=images, tier="TIER_1K", request_key="d" * 32)
-    again = jobs.order_batch(
+    first = ordering.order_batch(
+        user=funded_user, images=images, tier="TIER_1K", request_key="d" * 32
+    )
+    again = ordering.order_batch(
         user=funded_user,
         images=images,
         tier="TIER_1K",
@@ -209,26 +213,26 @@ def test_a_resubmitted_batch_returns_the_same_jobs(funded_user):
     assert tokens.get_balance(funded_user) == 96
 
 
-def test_a_batch_can_skip_images_already_enhanced_at_that_tier(funded_user):
+def test_a_batch_can_skip_images_already_enhanced_at_that_tier(staff_user, funded_user):
     done, refunded, other_tier, fresh = (
         make_image(funded_user, name=f"p{i}.jpg") for i in range(4)
     )
-    jobs.order_enhancement(user=funded_user, image=done, tier="TIER_1K", request_key=None)
-    failed = jobs.order_enhancement(
+    ordering.order_enhancement(user=funded_user, image=done, tier="TIER_1K", request_key=None)
+    failed = ordering.order_enhancement(
         user=funded_user, image=refunded, tier="TIER_1K", request_key=None
     )
-    jobs.refund_job(job=failed)
-    jobs.order_enhancement(user=funded_user, image=other_tier, tier="TIER_2K", request_key=None)
+    transitions.refund_job(job=failed, actor=staff_user)
+    ordering.order_enhancement(user=funded_user, image=other_tier, tier="TIER_2K", request_key=None)
     images = [done, refunded, other_tier, fresh]
 
-    plan = jobs.plan_batch(
+    plan = ordering.plan_batch(
         user=funded_user, images=images, tier="TIER_1K", skip_already_enhanced=True
     )
     assert plan.to_order == [refunded, other_tier, fresh]
     assert plan.skipped == [done]
     assert plan.total_cost == 6
 
-    created = jobs.order_batch(
+    created = ordering.order_batch(
         user=funded_user,
         images=images,
         tier="TIER_1K",
@@ -237,8 +241,8 @@ def test_a_batch_can_skip_images_already_enhanced_at_that_tier(funded_user):
     )
     assert [job.image for job in created] == [refunded, other_tier, fresh]
 
-    with pytest.raises(jobs.NothingToOrder):
-        jobs.order_batch(
+    with pytest.raises(errors.NothingToOrder):
+        ordering.order_batch(
             user=funded_user,
             images=[done],
             tier="TIER_1K",
@@ -250,18 +254,18 @@ def test_a_batch_can_skip_images_already_enhanced_at_that_tier(funded_user):
 def test_a_batch_is_limited_in_size(funded_user, settings):
     settings.ENHANCEMENT_BATCH_MAX = 2
     images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
-    with pytest.raises(jobs.BatchTooLarge, match="at most 2 images"):
-        jobs.order_batch(user=funded_user, images=images, tier="TIER_1K", request_key=None)
-    with pytest.raises(jobs.EmptyBatch):
-        jobs.order_batch(user=funded_user, images=[], tier="TIER_1K", request_key=None)
+    with pytest.raises(errors.BatchTooLarge, match="at most 2 images"):
+        ordering.order_batch(user=funded_user, images=images, tier="TIER_1K", request_key=None)
+    with pytest.raises(errors.EmptyBatch):
+        ordering.order_batch(user=funded_user, images=[], tier="TIER_1K", request_key=None)
     assert not ImageEnhancementJob.objects.exists()
 
 
 def test_a_batch_with_an_image_of_another_user_orders_nothing(funded_user):
     stranger = UserFactory(email="carol@example.com")
     images = [make_image(funded_user), make_image(stranger)]
-    with pytest.raises(jobs.NotYourImage):
-        jobs.order_batch(user=funded_user, images=images, tier="TIER_1K", request_key=None)
+    with pytest.raises(errors.NotYourImage):
+        ordering.order_batch(user=funded_user, images=images, tier="TIER_1K", request_key=None)
     assert not ImageEnhancementJob.objects.exists()
     assert tokens.get_balance(funded_user) == 100
 
@@ -269,7 +273,7 @@ def test_a_batch_with_an_image_of_another_user_orders_nothing(funded_user):
 def test_tier_options_give_the_exact_output_size_for_the_image(funded_user):
     portrait = make_image(funded_user, width=48, height=64)
     options = {
-        o.value: (o.label, o.tokens_cost, o.width, o.height) for o in jobs.tier_options(portrait)
+        o.value: (o.label, o.tokens_cost, o.width, o.height) for o in tiers.tier_options(portrait)
     }
     assert options == {
         "TIER_1K": ("1K", 2, 768, 1024),

@@ -11,7 +11,8 @@ from django.test import Client
 from django.urls import reverse
 from PIL import Image
 
-from enhancement import jobs, tasks
+from enhancement import tasks
+from enhancement.jobs import ordering, transitions
 from enhancement.models import ImageEnhancementJob, JobStatus
 from tests.enhancement.jobs.factories import fund, make_image
 from tokens import services as tokens
@@ -22,7 +23,7 @@ HTMX = {"HTTP_HX_REQUEST": "true"}
 
 
 def order(user, image, tier="TIER_1K"):
-    return jobs.order_enhancement(user=user, image=image, tier=tier, request_key=None)
+    return ordering.order_enhancement(user=user, image=image, tier=tier, request_key=None)
 
 
 @pytest.fixture
@@ -166,7 +167,7 @@ def test_the_status_fragment_polls_while_the_job_runs_and_stops_when_done(
     assert "Waiting in the queue" in body
     assert reverse("jobs:cancel", args=[job.pk]) in body
 
-    jobs.claim_job(job_id=job.pk)
+    transitions.claim_job(job_id=job.pk)
     running = text(owner_client.get(url, **HTMX))
     assert "Enhancing… (attempt 1 of 3)" in running and "every 2s" in running
     assert reverse("jobs:cancel", args=[job.pk]) not in running
@@ -182,7 +183,7 @@ def test_the_status_fragment_polls_while_the_job_runs_and_stops_when_done(
 
 def test_a_refunded_job_says_why_and_that_the_tokens_came_back(owner_client, funded_user, image):
     job = order(funded_user, image, "TIER_4K")
-    jobs.cancel_job(user=funded_user, job=job)
+    transitions.cancel_job(user=funded_user, job=job)
 
     body = text(owner_client.get(reverse("jobs:detail", args=[job.pk]), **HTMX))
     assert "You cancelled this enhancement. Your 10 tokens were returned to your balance." in body
@@ -191,11 +192,11 @@ def test_a_refunded_job_says_why_and_that_the_tokens_came_back(owner_client, fun
 
 def test_a_failed_job_waiting_for_its_retry_says_so(owner_client, funded_user, image):
     job = order(funded_user, image)
-    claimed = jobs.claim_job(job_id=job.pk)
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed)
+    claimed = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed)
 
     body = text(owner_client.get(reverse("jobs:detail", args=[job.pk]), **HTMX))
-    assert jobs.UNEXPECTED_MESSAGE in body and "tried 1 of 3 times" in body
+    assert transitions.UNEXPECTED_MESSAGE in body and "tried 1 of 3 times" in body
     assert 'hx-trigger="every 5s"' in body
 
 
@@ -230,7 +231,7 @@ def test_the_image_page_shows_every_enhancement_side_by_side(owner_client, funde
     second = order(funded_user, image, "TIER_2K")
     tasks.run_enhancement_job(second.pk)
     refunded = order(funded_user, image, "TIER_4K")
-    jobs.cancel_job(user=funded_user, job=refunded)
+    transitions.cancel_job(user=funded_user, job=refunded)
 
     page = text(owner_client.get(reverse("images:detail", args=[image.pk])))
     assert page.count('class="card job-card') == 3
@@ -257,7 +258,7 @@ def test_cancelling_a_pending_job(owner_client, funded_user, image):
 
 def test_cancelling_a_running_job_is_refused(owner_client, funded_user, image):
     job = order(funded_user, image)
-    jobs.claim_job(job_id=job.pk)
+    transitions.claim_job(job_id=job.pk)
 
     response = owner_client.post(reverse("jobs:cancel", args=[job.pk]))
     assert response.status_code == 409

@@ -12,8 +12,9 @@ from django.utils import timezone
 from django_q.models import Schedule
 from PIL import Image
 
-from enhancement import jobs, storage, tasks
+from enhancement import storage, tasks
 from enhancement.engines import EngineResult
+from enhancement.jobs import errors, ordering, sweeper, transitions, worker
 from enhancement.models import ImageEnhancementJob, JobStatus
 from tests.enhancement.jobs.factories import make_image
 from tokens import services as tokens
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def order(user, image, tier="TIER_1K"):
-    return jobs.order_enhancement(user=user, image=image, tier=tier, request_key=None)
+    return ordering.order_enhancement(user=user, image=image, tier=tier, request_key=None)
 
 
 def refunds(job):
@@ -94,8 +95,8 @@ def test_a_task_run_twice_changes_nothing_the_second_time(funded_user, image):
 
 def test_only_one_claim_wins(funded_user, image):
     job = order(funded_user, image)
-    assert jobs.claim_job(job_id=job.pk) is not None
-    assert jobs.claim_job(job_id=job.pk) is None
+    assert transitions.claim_job(job_id=job.pk) is not None
+    assert transitions.claim_job(job_id=job.pk) is None
     assert tasks.run_enhancement_job(job.pk).startswith("not claimed")
     job.refresh_from_db()
     assert job.status == JobStatus.PROCESSING
@@ -103,15 +104,15 @@ def test_only_one_claim_wins(funded_user, image):
 
 def test_a_failed_job_is_not_claimed_before_its_back_off(funded_user, image):
     job = order(funded_user, image)
-    claimed_at = jobs.claim_job(job_id=job.pk)
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("boom"), claimed_at=claimed_at)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("boom"), claimed_at=claimed_at)
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED and job.retry_count == 1
-    assert job.error_message == jobs.UNEXPECTED_MESSAGE
+    assert job.error_message == transitions.UNEXPECTED_MESSAGE
     assert job.next_attempt_at > timezone.now()
 
-    assert jobs.claim_job(job_id=job.pk) is None
-    assert jobs.claim_job(job_id=job.pk, now=job.next_attempt_at) is not None
+    assert transitions.claim_job(job_id=job.pk) is None
+    assert transitions.claim_job(job_id=job.pk, now=job.next_attempt_at) is not None
 
 
 def test_transient_failures_back_off_then_refund_after_the_last_try(funded_user, image):
@@ -119,9 +120,9 @@ def test_transient_failures_back_off_then_refund_after_the_last_try(funded_user,
     now = timezone.now()
     delays = []
     for _ in range(job.max_retries):
-        claimed_at = jobs.claim_job(job_id=job.pk, now=now)
+        claimed_at = transitions.claim_job(job_id=job.pk, now=now)
         assert claimed_at is not None
-        failed = jobs.fail_job(
+        failed = transitions.fail_job(
             job_id=job.pk, error=RuntimeError("boom"), claimed_at=claimed_at, now=now
         )
         if failed.status == JobStatus.FAILED:
@@ -140,12 +141,12 @@ def test_transient_failures_back_off_then_refund_after_the_last_try(funded_user,
 
 def test_a_stale_failure_report_does_not_touch_a_newer_attempt(funded_user, image):
     job = order(funded_user, image)
-    first = jobs.claim_job(job_id=job.pk)
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=first)
+    first = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=first)
     job.refresh_from_db()
-    second = jobs.claim_job(job_id=job.pk, now=job.next_attempt_at)
+    second = transitions.claim_job(job_id=job.pk, now=job.next_attempt_at)
 
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("late"), claimed_at=first)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("late"), claimed_at=first)
 
     job.refresh_from_db()
     assert job.status == JobStatus.PROCESSING and job.processing_started_at == second
@@ -159,21 +160,23 @@ def test_a_missing_original_refunds_at_once(funded_user, image):
     assert tasks.run_enhancement_job(job.pk) == JobStatus.REFUNDED
 
     job.refresh_from_db()
-    assert job.error_message == jobs.MISSING_ORIGINAL_MESSAGE
+    assert job.error_message == worker.MISSING_ORIGINAL_MESSAGE
     assert job.retry_count == 0
     assert tokens.get_balance(funded_user) == 100
 
 
 def test_a_result_arriving_after_a_refund_is_thrown_away(
-    funded_user, image, django_capture_on_commit_callbacks
+    staff_user, funded_user, image, django_capture_on_commit_callbacks
 ):
     job = order(funded_user, image)
-    jobs.claim_job(job_id=job.pk)
-    jobs.refund_job(job=job)  # support refunded it while the worker was still running
+    transitions.claim_job(job_id=job.pk)
+    transitions.refund_job(
+        job=job, actor=staff_user
+    )  # support refunded it while the worker was still running
 
     result = EngineResult(data=_jpeg(1024, 768), format="jpeg", width=1024, height=768, prompt=None)
     with django_capture_on_commit_callbacks(execute=True):
-        jobs.complete_job(job=job, result=result, engine="local")
+        transitions.complete_job(job=job, result=result, engine="local")
 
     job.refresh_from_db()
     assert job.status == JobStatus.REFUNDED
@@ -184,14 +187,14 @@ def test_a_result_arriving_after_a_refund_is_thrown_away(
 
 def test_a_late_success_completes_a_job_the_sweeper_had_given_up_on(funded_user, image):
     job = order(funded_user, image)
-    jobs.claim_job(job_id=job.pk)
-    later = timezone.now() + jobs.stuck_after() + timedelta(seconds=1)
-    jobs.recover_stuck_jobs(now=later)  # the worker looked dead: FAILED, due again
+    transitions.claim_job(job_id=job.pk)
+    later = timezone.now() + sweeper.stuck_after() + timedelta(seconds=1)
+    sweeper.recover_stuck_jobs(now=later)  # the worker looked dead: FAILED, due again
     job.refresh_from_db()
     assert job.status == JobStatus.FAILED
 
     result = EngineResult(data=_jpeg(1024, 768), format="jpeg", width=1024, height=768, prompt=None)
-    jobs.complete_job(job=job, result=result, engine="local")
+    transitions.complete_job(job=job, result=result, engine="local")
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
@@ -204,13 +207,13 @@ def test_cancelling_a_pending_job_refunds_it_at_once(funded_user, image):
     job = order(funded_user, image, "TIER_4K")
     assert tokens.get_balance(funded_user) == 90
 
-    cancelled = jobs.cancel_job(user=funded_user, job=job)
+    cancelled = transitions.cancel_job(user=funded_user, job=job)
 
     assert cancelled.status == JobStatus.REFUNDED
-    assert cancelled.error_message == jobs.CANCELLED_MESSAGE
+    assert cancelled.error_message == transitions.CANCELLED_MESSAGE
     assert tokens.get_balance(funded_user) == 100
     # Twice is the same as once; the task does nothing afterwards.
-    assert jobs.cancel_job(user=funded_user, job=job).status == JobStatus.REFUNDED
+    assert transitions.cancel_job(user=funded_user, job=job).status == JobStatus.REFUNDED
     assert tasks.run_enhancement_job(job.pk).startswith("not claimed")
     assert refunds(job).count() == 1
     assert tokens.get_balance(funded_user) == 100
@@ -218,15 +221,15 @@ def test_cancelling_a_pending_job_refunds_it_at_once(funded_user, image):
 
 def test_a_job_waiting_for_its_retry_can_be_cancelled_too(funded_user, image):
     job = order(funded_user, image)
-    claimed_at = jobs.claim_job(job_id=job.pk)
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
 
-    assert jobs.cancel_job(user=funded_user, job=job).status == JobStatus.REFUNDED
+    assert transitions.cancel_job(user=funded_user, job=job).status == JobStatus.REFUNDED
 
     job.refresh_from_db()
     with time_machine.travel(job.next_attempt_at or timezone.now() + timedelta(hours=1)):
-        assert jobs.recover_stuck_jobs().retried == 0
-        assert jobs.claim_job(job_id=job.pk) is None
+        assert sweeper.recover_stuck_jobs().retried == 0
+        assert transitions.claim_job(job_id=job.pk) is None
     assert refunds(job).count() == 1
     assert tokens.get_balance(funded_user) == 100
 
@@ -235,12 +238,12 @@ def test_a_job_waiting_for_its_retry_can_be_cancelled_too(funded_user, image):
 def test_a_running_or_finished_job_cannot_be_cancelled(funded_user, image, state):
     job = order(funded_user, image)
     if state == "PROCESSING":
-        jobs.claim_job(job_id=job.pk)
+        transitions.claim_job(job_id=job.pk)
     else:
         tasks.run_enhancement_job(job.pk)
 
-    with pytest.raises(jobs.JobNotCancellable) as exc:
-        jobs.cancel_job(user=funded_user, job=job)
+    with pytest.raises(errors.JobNotCancellable) as exc:
+        transitions.cancel_job(user=funded_user, job=job)
 
     assert "can no longer be cancelled" in str(exc.value) or "nothing to cancel" in str(exc.value)
     job.refresh_from_db()
@@ -250,40 +253,40 @@ def test_a_running_or_finished_job_cannot_be_cancelled(funded_user, image, state
 
 def test_someone_else_cannot_cancel_a_job(funded_user, image, other_user):
     job = order(funded_user, image)
-    with pytest.raises(jobs.JobNotCancellable):
-        jobs.cancel_job(user=other_user, job=job)
+    with pytest.raises(errors.JobNotCancellable):
+        transitions.cancel_job(user=other_user, job=job)
     job.refresh_from_db()
     assert job.status == JobStatus.PENDING
 
 
 # --- refund and retry by hand ---------------------------------------------------------------------
-def test_refund_by_hand_is_idempotent_and_refuses_completed_jobs(funded_user, image):
+def test_refund_by_hand_is_idempotent_and_refuses_completed_jobs(staff_user, funded_user, image):
     job = order(funded_user, image)
-    jobs.refund_job(job=job)
-    jobs.refund_job(job=job)
+    transitions.refund_job(job=job, actor=staff_user)
+    transitions.refund_job(job=job, actor=staff_user)
     assert refunds(job).count() == 1
     assert tokens.get_balance(funded_user) == 100
 
     done = order(funded_user, make_image(funded_user))
     tasks.run_enhancement_job(done.pk)
-    with pytest.raises(jobs.JobNotRefundable):
-        jobs.refund_job(job=done)
+    with pytest.raises(errors.JobNotRefundable):
+        transitions.refund_job(job=done, actor=staff_user)
 
 
 def test_retry_by_hand_runs_a_failed_job_now(
-    funded_user, image, sync_queue, django_capture_on_commit_callbacks
+    staff_user, funded_user, image, sync_queue, django_capture_on_commit_callbacks
 ):
     job = order(funded_user, image)
-    claimed_at = jobs.claim_job(job_id=job.pk)
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
 
     with django_capture_on_commit_callbacks(execute=True):
-        jobs.retry_job(job=job)
+        transitions.retry_job(job=job, actor=staff_user)
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED and job.retry_count == 1
-    with pytest.raises(jobs.JobNotRetryable):
-        jobs.retry_job(job=job)
+    with pytest.raises(errors.JobNotRetryable):
+        transitions.retry_job(job=job, actor=staff_user)
 
 
 # --- the sweeper ----------------------------------------------------------------------------------
@@ -291,12 +294,12 @@ def test_a_killed_workers_job_is_retried_by_the_sweeper(
     funded_user, image, sync_queue, django_capture_on_commit_callbacks
 ):
     job = order(funded_user, image)
-    jobs.claim_job(job_id=job.pk)  # ...and the worker died: the job stays PROCESSING
+    transitions.claim_job(job_id=job.pk)  # ...and the worker died: the job stays PROCESSING
 
-    with time_machine.travel(timezone.now() + jobs.stuck_after() - timedelta(seconds=5)):
-        assert jobs.recover_stuck_jobs().recovered == 0  # not yet: it may still be running
+    with time_machine.travel(timezone.now() + sweeper.stuck_after() - timedelta(seconds=5)):
+        assert sweeper.recover_stuck_jobs().recovered == 0  # not yet: it may still be running
     with (
-        time_machine.travel(timezone.now() + jobs.stuck_after() + timedelta(seconds=5)),
+        time_machine.travel(timezone.now() + sweeper.stuck_after() + timedelta(seconds=5)),
         django_capture_on_commit_callbacks(execute=True),
     ):
         report = tasks.sweep_stuck_jobs()
@@ -311,11 +314,11 @@ def test_a_killed_workers_job_is_retried_by_the_sweeper(
 def test_a_killed_worker_on_the_last_try_is_refunded(funded_user, image):
     job = order(funded_user, image)
     ImageEnhancementJob.objects.filter(pk=job.pk).update(retry_count=2)
-    jobs.claim_job(job_id=job.pk)
+    transitions.claim_job(job_id=job.pk)
 
-    later = timezone.now() + jobs.stuck_after() + timedelta(seconds=5)
-    report = jobs.recover_stuck_jobs(now=later)
-    jobs.recover_stuck_jobs(now=later)  # twice: nothing more
+    later = timezone.now() + sweeper.stuck_after() + timedelta(seconds=5)
+    report = sweeper.recover_stuck_jobs(now=later)
+    sweeper.recover_stuck_jobs(now=later)  # twice: nothing more
 
     assert report.refunded == 1
     job.refresh_from_db()
@@ -328,16 +331,16 @@ def test_the_sweeper_runs_a_failed_job_when_its_retry_is_due_once(
     funded_user, image, sync_queue, django_capture_on_commit_callbacks
 ):
     job = order(funded_user, image)
-    claimed_at = jobs.claim_job(job_id=job.pk)
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
     job.refresh_from_db()
 
-    assert jobs.recover_stuck_jobs().retried == 0  # not due yet
+    assert sweeper.recover_stuck_jobs().retried == 0  # not due yet
     with (
         time_machine.travel(job.next_attempt_at + timedelta(seconds=1)),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        report = jobs.recover_stuck_jobs()
+        report = sweeper.recover_stuck_jobs()
     assert report.retried == 1
 
     job.refresh_from_db()
@@ -348,15 +351,15 @@ def test_a_due_retry_is_enqueued_once_not_every_minute(funded_user, image):
     from django_q.models import OrmQ
 
     job = order(funded_user, image)
-    claimed_at = jobs.claim_job(job_id=job.pk)
-    jobs.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed_at)
     job.refresh_from_db()
     due = job.next_attempt_at + timedelta(seconds=1)
 
     with time_machine.travel(due):
-        assert jobs.recover_stuck_jobs().retried == 1
+        assert sweeper.recover_stuck_jobs().retried == 1
     with time_machine.travel(due + timedelta(minutes=1)):
-        assert jobs.recover_stuck_jobs().as_dict() == {
+        assert sweeper.recover_stuck_jobs().as_dict() == {
             "recovered": 0,
             "refunded": 0,
             "retried": 0,
@@ -364,8 +367,8 @@ def test_a_due_retry_is_enqueued_once_not_every_minute(funded_user, image):
         }
     assert OrmQ.objects.count() == 1
     # ...but if that message is lost too, it is sent again after a while.
-    with time_machine.travel(due + jobs.requeue_after() + timedelta(seconds=1)):
-        assert jobs.recover_stuck_jobs().requeued == 1
+    with time_machine.travel(due + sweeper.requeue_after() + timedelta(seconds=1)):
+        assert sweeper.recover_stuck_jobs().requeued == 1
     assert OrmQ.objects.count() == 2
 
 
@@ -374,12 +377,12 @@ def test_a_pending_job_whose_message_was_lost_is_enqueued_again(
 ):
     job = order(funded_user, image)  # its on_commit enqueue never ran: the message is lost
 
-    assert jobs.recover_stuck_jobs().requeued == 0  # a young PENDING job is just waiting
+    assert sweeper.recover_stuck_jobs().requeued == 0  # a young PENDING job is just waiting
     with (
-        time_machine.travel(timezone.now() + jobs.requeue_after() + timedelta(seconds=1)),
+        time_machine.travel(timezone.now() + sweeper.requeue_after() + timedelta(seconds=1)),
         django_capture_on_commit_callbacks(execute=True),
     ):
-        assert jobs.recover_stuck_jobs().requeued == 1
+        assert sweeper.recover_stuck_jobs().requeued == 1
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED

@@ -1,15 +1,17 @@
 """The back office of enhancement jobs: find a job, see its whole history, retry or refund it.
 
-Jobs are read-only here: every change goes through `enhancement.jobs` (the same services the
-site and the workers use), so the admin can never put a job in a state the flow would not.
+Jobs are read-only here: every change goes through `enhancement.jobs.transitions` (the same
+verbs the site and the workers use), so the admin can never put a job in a state the flow would
+not. Each action records the staff user who took it, on the job and in the ledger.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from enhancement import jobs
+from enhancement.jobs import transitions
+from enhancement.jobs.errors import JobError
 from enhancement.models import ImageEnhancementJob, JobStatus
 
 
@@ -65,12 +67,12 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
                 )
             },
         ),
-        ("Audit", {"fields": ("request_key", "created_at", "updated_at")}),
+        ("Audit", {"fields": ("staff_actions_list", "request_key", "created_at", "updated_at")}),
     )
 
     def get_readonly_fields(self, request, obj=None):
         # Everything: a job changes only through the services (the actions below).
-        return [f.name for f in self.model._meta.fields] + ["result_link"]
+        return [f.name for f in self.model._meta.fields] + ["result_link", "staff_actions_list"]
 
     def has_add_permission(self, request):
         return False
@@ -90,14 +92,28 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
             return "—"
         return format_html('<a href="{}" target="_blank" rel="noopener">Open the result</a>', url)
 
+    @admin.display(description="Staff actions")
+    def staff_actions_list(self, job):
+        """Who retried or refunded this job by hand, and when."""
+        if not job.staff_actions:
+            return "—"
+        return format_html_join(
+            "\n",
+            "<div>{} by {} at {}</div>",
+            (
+                (entry.get("action", "?").capitalize(), entry.get("by", "?"), entry.get("at", "?"))
+                for entry in job.staff_actions
+            ),
+        )
+
     @admin.action(description="Retry the selected failed jobs now", permissions=["change"])
     def retry_jobs(self, request, queryset):
         done, refused = 0, []
         for job in queryset:
             try:
-                jobs.retry_job(job=job)
+                transitions.retry_job(job=job, actor=request.user)
                 done += 1
-            except jobs.JobError as exc:
+            except JobError as exc:
                 refused.append(f"{job.pk}: {exc}")
         self._report(request, done, refused, verb="sent to the queue again")
 
@@ -111,9 +127,11 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
                 refused.append(f"{job.pk}: already refunded.")
                 continue
             try:
-                jobs.refund_job(job=job, reason=jobs.REFUNDED_BY_SUPPORT_MESSAGE)
+                transitions.refund_job(
+                    job=job, actor=request.user, reason=transitions.REFUNDED_BY_SUPPORT_MESSAGE
+                )
                 done += 1
-            except jobs.JobError as exc:
+            except JobError as exc:
                 refused.append(f"{job.pk}: {exc}")
         self._report(request, done, refused, verb="refunded")
 

@@ -7,15 +7,28 @@ import re
 from django import forms
 from django.conf import settings
 
-from enhancement.jobs import DEFAULT_EXPORT_QUALITY, EXPORT_FORMATS, tier_options
+from core.ids import ID_PATTERN
+from enhancement.imaging import OUTPUT_FORMATS
+from enhancement.jobs.export import DEFAULT_EXPORT_QUALITY, formats_text
+from enhancement.jobs.tiers import choose_tier_message, labels_text, tier_options
+from enhancement.models import EnhancedImage
 
 # At most 38: a batch job's key is "<key>:<image id>" (25) in a 64-character column.
 REQUEST_KEY = re.compile(r"^[A-Za-z0-9_-]{8,38}$")
-ID = re.compile(r"^[a-z0-9]{1,40}$")
 
 
 def tier_choices():
     return [(option.value, option.label) for option in tier_options()]
+
+
+class TierField(forms.ChoiceField):
+    """One of the tiers, with messages that name them."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("choices", tier_choices)
+        super().__init__(**kwargs)
+        self.error_messages["required"] = f"Choose a tier: {labels_text()}."
+        self.error_messages["invalid_choice"] = choose_tier_message()
 
 
 class RequestKeyField(forms.CharField):
@@ -39,18 +52,11 @@ class IdListField(forms.MultipleChoiceField):
     """A list of ids (checkbox values); which ids are acceptable is the form's business."""
 
     def valid_value(self, value):
-        return bool(ID.match(str(value)))
+        return bool(ID_PATTERN.fullmatch(str(value)))
 
 
 class OrderForm(forms.Form):
-    tier = forms.ChoiceField(
-        choices=tier_choices,
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose a tier: 1K, 2K or 4K.",
-            "invalid_choice": "Choose one of the enhancement tiers: 1K, 2K or 4K.",
-        },
-    )
+    tier = TierField(widget=forms.RadioSelect)
     request_key = RequestKeyField()
 
 
@@ -64,13 +70,7 @@ class BatchForm(forms.Form):
             "invalid_choice": "Some of the selected images are not in your library.",
         },
     )
-    tier = forms.ChoiceField(
-        choices=tier_choices,
-        error_messages={
-            "required": "Choose a tier: 1K, 2K or 4K.",
-            "invalid_choice": "Choose one of the enhancement tiers: 1K, 2K or 4K.",
-        },
-    )
+    tier = TierField()
     skip_already_enhanced = forms.BooleanField(required=False)
     confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
     request_key = RequestKeyField()
@@ -80,8 +80,6 @@ class BatchForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     def clean(self):
-        from enhancement.models import EnhancedImage
-
         cleaned = super().clean()
         ids = list(dict.fromkeys(cleaned.get("image_ids") or []))
         if not ids:
@@ -105,8 +103,7 @@ class DownloadForm(forms.Form):
 
     format = forms.ChoiceField(
         required=False,
-        choices=[("", "As stored")] + [(name, name.upper()) for name in EXPORT_FORMATS],
-        error_messages={"invalid_choice": "Choose PNG, JPEG or WebP."},
+        choices=[("", "As stored")] + [(name, spec.label) for name, spec in OUTPUT_FORMATS.items()],
     )
     quality = forms.IntegerField(
         required=False,
@@ -118,6 +115,10 @@ class DownloadForm(forms.Form):
             "max_value": "The quality must be a whole number from 1 to 100.",
         },
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["format"].error_messages["invalid_choice"] = f"Choose {formats_text()}."
 
     def clean_quality(self):
         quality = self.cleaned_data.get("quality")

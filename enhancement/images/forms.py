@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+from core.text import format_bytes
 from enhancement import imaging
 from enhancement.models import EnhancedImage
 
@@ -26,14 +27,6 @@ def upload_limits() -> imaging.UploadLimits:
     return imaging.UploadLimits(
         max_bytes=settings.UPLOAD_MAX_BYTES, max_pixels=settings.UPLOAD_MAX_PIXELS
     )
-
-
-def format_bytes(n: int) -> str:
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):g} MB"
-    if n >= 1024:
-        return f"{n / 1024:g} KB"
-    return f"{n} bytes"
 
 
 def check_image_file(uploaded, *, keep_location: bool) -> imaging.NormalizedImage:

@@ -1,10 +1,10 @@
 from django.db import models
 
-from config.ids import ID_LENGTH, new_id
+from core.ids import ID_LENGTH, new_id
 
 
 class IdField(models.CharField):
-    """The primary key every model uses: a cuid-like string (see `config.ids`)."""
+    """The primary key every model uses: a cuid-like string (see `core.ids`)."""
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("primary_key", True)

@@ -4,7 +4,8 @@ objects go with the row (after the commit) and images with unfinished jobs are k
 from django.contrib import admin, messages
 from django.utils.html import format_html
 
-from enhancement import services, storage
+from enhancement import storage
+from enhancement.images import services
 from enhancement.models import EnhancedImage
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import posixpath
 import uuid
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib import messages
@@ -20,76 +19,16 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from enhancement import jobs, ratelimit, storage
-from enhancement.forms_jobs import BatchForm, DownloadForm, OrderForm
+from core import ratelimit
+from enhancement import storage
+from enhancement.images.presenters import thumb_url
+from enhancement.jobs import export, ordering, selectors, transitions
+from enhancement.jobs.errors import JobError
+from enhancement.jobs.forms import BatchForm, DownloadForm, OrderForm
+from enhancement.jobs.presenters import JobCard
+from enhancement.jobs.tiers import tier_label
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
 from tokens import services as tokens
-
-POLL_EVERY = "2s"  # PENDING / PROCESSING
-POLL_EVERY_WAITING_RETRY = "5s"  # FAILED, waiting for its back-off
-
-
-# --- presentation -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class JobCard:
-    """A job as its card shows it: text, badge, URLs (signed, no query)."""
-
-    job: ImageEnhancementJob
-    image: EnhancedImage
-    tier_label: str
-    status_text: str
-    badge_css: str
-    poll_every: str | None  # htmx polling interval while the job is under way
-    cancellable: bool
-    before_url: str
-    after_url: str
-    result_url: str
-    result_extension: str
-
-    @classmethod
-    def of(cls, job: ImageEnhancementJob, image: EnhancedImage) -> JobCard:
-        status = job.status
-        attempt = f"attempt {job.retry_count + 1} of {max(job.max_retries, 1)}"
-        texts = {
-            JobStatus.PENDING: ("Waiting in the queue…", "badge-muted"),
-            JobStatus.PROCESSING: (f"Enhancing… ({attempt})", "badge-warning"),
-            JobStatus.FAILED: (
-                f"{job.error_message or 'The last try failed.'} "
-                f"(tried {job.retry_count} of {job.max_retries} times)",
-                "badge-warning",
-            ),
-            JobStatus.COMPLETED: ("Done.", "badge-success"),
-            JobStatus.REFUNDED: (
-                f"{job.error_message or 'This enhancement did not complete.'} "
-                f"Your {job.tokens_cost} tokens were returned to your balance.",
-                "badge-danger",
-            ),
-        }
-        status_text, badge_css = texts.get(status, (job.get_status_display(), "badge-muted"))
-        poll_every = None
-        if status in (JobStatus.PENDING, JobStatus.PROCESSING):
-            poll_every = POLL_EVERY
-        elif status == JobStatus.FAILED:
-            poll_every = POLL_EVERY_WAITING_RETRY
-        before_key = image.preview_r2_key.name or image.original_r2_key.name
-        result_key = job.enhanced_r2_key.name if job.enhanced_r2_key else ""
-        after_key = (
-            job.enhanced_preview_r2_key.name if job.enhanced_preview_r2_key else ""
-        ) or result_key
-        completed = status == JobStatus.COMPLETED
-        return cls(
-            job=job,
-            image=image,
-            tier_label=jobs.tier_label(job.tier),
-            status_text=status_text,
-            badge_css=badge_css,
-            poll_every=poll_every,
-            cancellable=status in (JobStatus.PENDING, JobStatus.FAILED),
-            before_url=storage.url_for(before_key) if completed else "",
-            after_url=storage.url_for(after_key) if completed else "",
-            result_url=reverse("jobs:download", args=[job.pk]) if completed else "",
-            result_extension=posixpath.splitext(result_key)[1].lstrip(".").upper(),
-        )
 
 
 def _problem(request, *, title: str, message: str, status: int, back_url: str, tokens_link=False):
@@ -102,7 +41,7 @@ def _problem(request, *, title: str, message: str, status: int, back_url: str, t
 
 
 def _own_job(request, job_id: str) -> ImageEnhancementJob:
-    job = jobs.job_for_user(user=request.user, job_id=job_id)
+    job = selectors.job_for_user(user=request.user, job_id=job_id)
     if job is None:
         raise Http404("No such enhancement.")
     return job
@@ -141,7 +80,7 @@ def order(request, image_id: str):
             back_url=back,
         )
     try:
-        job = jobs.order_enhancement(
+        job = ordering.order_enhancement(
             user=request.user,
             image=image,
             tier=form.cleaned_data["tier"],
@@ -156,11 +95,11 @@ def order(request, image_id: str):
             back_url=back,
             tokens_link=True,
         )
-    except jobs.JobError as exc:
+    except JobError as exc:
         return _problem(request, title="Not ordered", message=str(exc), status=400, back_url=back)
     messages.success(
         request,
-        f"Your {jobs.tier_label(job.tier)} enhancement is on its way "
+        f"Your {tier_label(job.tier)} enhancement is on its way "
         f"({job.tokens_cost} tokens). This page updates when it is done.",
     )
     return redirect(f"{back}#job-{job.pk}")
@@ -187,8 +126,8 @@ def cancel(request, job_id: str):
     job = _own_job(request, job_id)
     back = reverse("images:detail", args=[job.image_id])
     try:
-        job = jobs.cancel_job(user=request.user, job=job)
-    except jobs.JobError as exc:
+        job = transitions.cancel_job(user=request.user, job=job)
+    except JobError as exc:
         if request.htmx:
             job.refresh_from_db()
             context = {"card": JobCard.of(job, job.image), "image": job.image, "error": str(exc)}
@@ -225,10 +164,10 @@ def download(request, job_id: str):
         key = job.enhanced_r2_key.name
         extension = posixpath.splitext(key)[1].lstrip(".") or "img"
         response = HttpResponseRedirect(
-            storage.url_for(key, download_name=jobs.download_name(job, extension))
+            storage.url_for(key, download_name=export.download_name(job, extension))
         )
     else:
-        exported = jobs.export_result(job=job, fmt=fmt, quality=form.cleaned_data["quality"])
+        exported = export.export_result(job=job, fmt=fmt, quality=form.cleaned_data["quality"])
         response = HttpResponse(exported.data, content_type=exported.content_type)
         response["Content-Disposition"] = storage.attachment_header(exported.filename)
         response["X-Content-Type-Options"] = "nosniff"
@@ -251,13 +190,13 @@ def batch(request):
         )
     data = form.cleaned_data
     try:
-        plan = jobs.plan_batch(
+        plan = ordering.plan_batch(
             user=request.user,
             images=data["images"],
             tier=data["tier"],
             skip_already_enhanced=data["skip_already_enhanced"],
         )
-    except jobs.JobError as exc:
+    except JobError as exc:
         return _problem(
             request, title="Nothing ordered", message=str(exc), status=400, back_url=back
         )
@@ -269,7 +208,7 @@ def batch(request):
             request, plan, form_data=data, error=too_fast_message(), status=429
         )
     try:
-        created = jobs.order_batch(
+        created = ordering.order_batch(
             user=request.user,
             images=data["images"],
             tier=data["tier"],
@@ -278,7 +217,7 @@ def batch(request):
         )
     except tokens.InsufficientTokens as exc:
         return _render_batch_confirm(request, plan, form_data=data, error=str(exc), status=402)
-    except jobs.JobError as exc:
+    except JobError as exc:
         return _problem(
             request, title="Nothing ordered", message=str(exc), status=400, back_url=back
         )
@@ -301,7 +240,7 @@ def _render_batch_confirm(request, plan, *, form_data, error: str = "", status: 
         "enhancement/jobs/batch_confirm.html",
         {
             "plan": plan,
-            "to_order": [(image, _thumb_url(image)) for image in plan.to_order],
+            "to_order": [(image, thumb_url(image)) for image in plan.to_order],
             "skipped": plan.skipped,
             "balance": balance,
             "enough": balance >= plan.total_cost,
@@ -312,10 +251,4 @@ def _render_batch_confirm(request, plan, *, form_data, error: str = "", status: 
             "error": error,
         },
         status=status,
-    )
-
-
-def _thumb_url(image: EnhancedImage) -> str:
-    return storage.url_for(
-        image.thumbnail_r2_key.name or image.preview_r2_key.name or image.original_r2_key.name
     )

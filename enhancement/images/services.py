@@ -18,9 +18,9 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 
-from config.ids import new_id
+from core.ids import new_id
 from enhancement import imaging, storage
-from enhancement.forms import check_image_file, image_name_from_filename
+from enhancement.images.forms import check_image_file, image_name_from_filename
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
 
 logger = logging.getLogger(__name__)

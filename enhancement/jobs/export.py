@@ -1,0 +1,76 @@
+"""An enhanced result as a download: its file name, and conversions to PNG, JPEG or WebP."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from PIL import Image
+
+from enhancement import storage
+from enhancement.imaging import OUTPUT_FORMATS
+from enhancement.jobs.errors import JobError
+from enhancement.jobs.tiers import tier_label
+from enhancement.models import ImageEnhancementJob, JobStatus
+
+DEFAULT_EXPORT_QUALITY = 90
+
+
+def formats_text() -> str:
+    """ "PNG, JPEG or WebP"."""
+    labels = [spec.label for spec in OUTPUT_FORMATS.values()]
+    return f"{', '.join(labels[:-1])} or {labels[-1]}"
+
+
+def download_name(job: ImageEnhancementJob, extension: str) -> str:
+    stem = PurePosixPath(job.image.name).stem.strip() or "image"
+    return f"{stem}-enhanced-{tier_label(job.tier)}.{extension}"
+
+
+@dataclass(frozen=True)
+class ExportedFile:
+    data: bytes
+    content_type: str
+    filename: str
+
+
+def export_result(
+    *, job: ImageEnhancementJob, fmt: str, quality: int = DEFAULT_EXPORT_QUALITY
+) -> ExportedFile:
+    """The enhanced image converted to PNG, JPEG or WebP (`quality` 1-100 for the lossy ones;
+    JPEG gets a white background under any transparency). Raises `JobError` for a job without
+    a result or an unknown format."""
+    if job.status != JobStatus.COMPLETED or not job.enhanced_r2_key:
+        raise JobError("This enhancement has no result to download.")
+    if fmt not in OUTPUT_FORMATS:
+        raise JobError(f"Choose {formats_text()}.")
+    quality = max(1, min(100, int(quality)))
+    output = OUTPUT_FORMATS[fmt]
+    with Image.open(io.BytesIO(storage.read_bytes(job.enhanced_r2_key.name))) as source:
+        source.load()
+        icc_profile = source.info.get("icc_profile")
+        image = source
+        if fmt == "jpeg" and image.mode not in ("RGB", "L"):
+            if "A" in image.getbands():
+                flat = Image.new("RGB", image.size, (255, 255, 255))
+                flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+                image = flat
+            else:
+                image = image.convert("RGB")
+        elif image.mode not in ("RGB", "RGBA", "L"):
+            image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+        options: dict = {"icc_profile": icc_profile} if icc_profile else {}
+        if fmt == "jpeg":
+            options.update(quality=quality, optimize=True)
+        elif fmt == "webp":
+            options.update(quality=quality, method=4)
+        else:
+            options.update(optimize=False, compress_level=6)
+        buffer = io.BytesIO()
+        image.save(buffer, format=output.pillow, **options)
+    return ExportedFile(
+        data=buffer.getvalue(),
+        content_type=output.content_type,
+        filename=download_name(job, output.extension),
+    )

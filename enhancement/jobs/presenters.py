@@ -1,0 +1,78 @@
+"""Jobs shaped for their templates: the card of a job (text, badge, signed URLs). No queries,
+no I/O beyond signing URLs, so a page or a template tag can use them freely."""
+
+from __future__ import annotations
+
+import posixpath
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from enhancement import storage
+from enhancement.jobs.tiers import tier_label
+from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
+
+POLL_EVERY = "2s"  # PENDING / PROCESSING
+POLL_EVERY_WAITING_RETRY = "5s"  # FAILED, waiting for its back-off
+
+
+@dataclass(frozen=True)
+class JobCard:
+    """A job as its card shows it: text, badge, URLs (signed, no query)."""
+
+    job: ImageEnhancementJob
+    image: EnhancedImage
+    tier_label: str
+    status_text: str
+    badge_css: str
+    poll_every: str | None  # htmx polling interval while the job is under way
+    cancellable: bool
+    before_url: str
+    after_url: str
+    result_url: str
+    result_extension: str
+
+    @classmethod
+    def of(cls, job: ImageEnhancementJob, image: EnhancedImage) -> JobCard:
+        status = job.status
+        attempt = f"attempt {job.retry_count + 1} of {max(job.max_retries, 1)}"
+        texts = {
+            JobStatus.PENDING: ("Waiting in the queue…", "badge-muted"),
+            JobStatus.PROCESSING: (f"Enhancing… ({attempt})", "badge-warning"),
+            JobStatus.FAILED: (
+                f"{job.error_message or 'The last try failed.'} "
+                f"(tried {job.retry_count} of {job.max_retries} times)",
+                "badge-warning",
+            ),
+            JobStatus.COMPLETED: ("Done.", "badge-success"),
+            JobStatus.REFUNDED: (
+                f"{job.error_message or 'This enhancement did not complete.'} "
+                f"Your {job.tokens_cost} tokens were returned to your balance.",
+                "badge-danger",
+            ),
+        }
+        status_text, badge_css = texts.get(status, (job.get_status_display(), "badge-muted"))
+        poll_every = None
+        if status in (JobStatus.PENDING, JobStatus.PROCESSING):
+            poll_every = POLL_EVERY
+        elif status == JobStatus.FAILED:
+            poll_every = POLL_EVERY_WAITING_RETRY
+        before_key = image.preview_r2_key.name or image.original_r2_key.name
+        result_key = job.enhanced_r2_key.name if job.enhanced_r2_key else ""
+        after_key = (
+            job.enhanced_preview_r2_key.name if job.enhanced_preview_r2_key else ""
+        ) or result_key
+        completed = status == JobStatus.COMPLETED
+        return cls(
+            job=job,
+            image=image,
+            tier_label=tier_label(job.tier),
+            status_text=status_text,
+            badge_css=badge_css,
+            poll_every=poll_every,
+            cancellable=status in (JobStatus.PENDING, JobStatus.FAILED),
+            before_url=storage.url_for(before_key) if completed else "",
+            after_url=storage.url_for(after_key) if completed else "",
+            result_url=reverse("jobs:download", args=[job.pk]) if completed else "",
+            result_extension=posixpath.splitext(result_key)[1].lstrip(".").upper(),
+        )

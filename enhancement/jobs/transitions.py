@@ -1,0 +1,327 @@
+"""Every move of a job from one state to the next.
+
+Each transition locks the job row (`select_for_update`), re-checks its state and returns when
+it is already done (pretix's lock, re-check, transition), so a task delivered twice, a
+double-click or a sweeper racing a worker changes nothing the second time. Every save names
+its `update_fields`, so a transition never writes back a column it did not mean to change.
+
+Verbs that staff trigger (`refund_job`, `retry_job`) take the acting user: it is recorded on
+the job (`staff_actions`) and, for a refund, in the ledger row's metadata.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from functools import partial
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from billing import selectors as billing
+from enhancement import imaging, storage
+from enhancement.engines import EngineError, EngineResult, PermanentEngineError
+from enhancement.jobs import LEDGER_SOURCE
+from enhancement.jobs.errors import JobNotCancellable, JobNotRefundable, JobNotRetryable
+from enhancement.jobs.queue import enqueue_on_commit
+from enhancement.models import ImageEnhancementJob, JobStatus
+from tokens import services as tokens
+
+logger = logging.getLogger(__name__)
+
+# Messages a person reads (error_message is shown on the image page).
+UNEXPECTED_MESSAGE = "Something went wrong on our side. We will try again shortly."
+STUCK_MESSAGE = "The enhancement took too long and was stopped. We will try again shortly."
+GAVE_UP_MESSAGE = "We tried {tries} times and the enhancement kept failing, so we stopped."
+CANCELLED_MESSAGE = "You cancelled this enhancement."
+REFUNDED_BY_SUPPORT_MESSAGE = "Refunded by support."
+
+_FAILED_TRY_FIELDS = [
+    "status",
+    "retry_count",
+    "error_message",
+    "next_attempt_at",
+    "processing_completed_at",
+    "engine",
+    "updated_at",
+]
+_REFUND_FIELDS = [
+    "status",
+    "error_message",
+    "next_attempt_at",
+    "processing_completed_at",
+    "retry_count",
+    "engine",
+    "staff_actions",
+    "updated_at",
+]
+_COMPLETE_FIELDS = [
+    "status",
+    "enhanced_r2_key",
+    "enhanced_preview_r2_key",
+    "enhanced_width",
+    "enhanced_height",
+    "enhanced_size_bytes",
+    "enhanced_format",
+    "gemini_prompt",
+    "engine",
+    "error_message",
+    "next_attempt_at",
+    "processing_completed_at",
+    "updated_at",
+]
+
+
+def retry_delay(retry_count: int) -> timedelta:
+    """Exponential back-off: base * 2**retry_count seconds, capped."""
+    seconds = settings.ENHANCEMENT_RETRY_BASE_SECONDS * 2 ** max(0, retry_count)
+    return timedelta(seconds=min(seconds, settings.ENHANCEMENT_RETRY_MAX_SECONDS))
+
+
+def locked(job_id: str) -> ImageEnhancementJob | None:
+    """The job row, locked until the end of the caller's transaction (None if it is gone)."""
+    return ImageEnhancementJob.objects.select_for_update().filter(pk=job_id).first()
+
+
+def actor_record(actor: AbstractBaseUser) -> dict:
+    """Who acted, as the job's log and the ledger's metadata keep it (the e-mail too, so the
+    record still reads after the staff account is gone)."""
+    return {"by_id": actor.pk, "by": getattr(actor, "email", "") or str(actor)}
+
+
+def _log_staff_action(
+    job: ImageEnhancementJob, *, action: str, actor: AbstractBaseUser | None, now: datetime
+) -> None:
+    if actor is None:
+        return
+    entry = {"action": action, "at": now.isoformat(), **actor_record(actor)}
+    job.staff_actions = [*(job.staff_actions or []), entry]
+
+
+def refund_locked(
+    job: ImageEnhancementJob,
+    *,
+    message: str,
+    now: datetime,
+    actor: AbstractBaseUser | None = None,
+) -> ImageEnhancementJob:
+    """Move a locked job to REFUNDED and give its tokens back, in the caller's transaction."""
+    was_processing = job.status == JobStatus.PROCESSING
+    job.status = JobStatus.REFUNDED
+    job.error_message = message
+    job.next_attempt_at = None
+    if was_processing or job.processing_started_at:
+        job.processing_completed_at = now
+    _log_staff_action(job, action="refund", actor=actor, now=now)
+    job.save(update_fields=_REFUND_FIELDS)
+    metadata = {"reason": message}
+    if actor is not None:
+        metadata.update(actor_record(actor))
+    tokens.refund(
+        user=job.user,
+        amount=job.tokens_cost,
+        source=LEDGER_SOURCE,
+        source_id=job.pk,
+        metadata=metadata,
+        idempotency_key=f"refund:job:{job.pk}",
+    )
+    return job
+
+
+def refund_job(
+    *,
+    job: ImageEnhancementJob,
+    actor: AbstractBaseUser,
+    reason: str = REFUNDED_BY_SUPPORT_MESSAGE,
+    now: datetime | None = None,
+) -> ImageEnhancementJob:
+    """REFUNDED with the tokens back, at once (staff, from the admin). Locks the job; records
+    `actor` on the job and in the REFUND transaction's metadata.
+
+    Idempotent: a REFUNDED job is returned unchanged (and the REFUND transaction is keyed by
+    the job, so the tokens never come back twice). A COMPLETED job raises `JobNotRefundable`.
+    A job refunded while its worker still runs stays REFUNDED; the worker's output is deleted.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        job_row = locked(job.pk)
+        if job_row is None:
+            raise JobNotRefundable(job)
+        if job_row.status == JobStatus.REFUNDED:
+            return job_row
+        if job_row.status == JobStatus.COMPLETED:
+            raise JobNotRefundable(job_row)
+        return refund_locked(job_row, message=reason, now=now, actor=actor)
+
+
+def cancel_job(
+    *, user: AbstractBaseUser, job: ImageEnhancementJob, now: datetime | None = None
+) -> ImageEnhancementJob:
+    """Cancel a job that is waiting (PENDING, or FAILED waiting for its retry): REFUNDED at once
+    with the tokens back. Locks the job. A running or finished job raises `JobNotCancellable`;
+    a job already refunded is returned unchanged."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        job_row = locked(job.pk)
+        if job_row is None or job_row.user_id != user.pk:
+            raise JobNotCancellable(job)
+        if job_row.status == JobStatus.REFUNDED:
+            return job_row
+        if job_row.status not in (JobStatus.PENDING, JobStatus.FAILED):
+            raise JobNotCancellable(job_row)
+        return refund_locked(job_row, message=CANCELLED_MESSAGE, now=now)
+
+
+def retry_job(
+    *, job: ImageEnhancementJob, actor: AbstractBaseUser, now: datetime | None = None
+) -> ImageEnhancementJob:
+    """Run a FAILED job now (staff, from the admin) instead of waiting for its back-off, or
+    send a PENDING job to the queue again. Locks the job, records `actor` on it; enqueues after
+    the commit. Anything else raises `JobNotRetryable`."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        job_row = locked(job.pk)
+        if job_row is None or job_row.status not in (JobStatus.FAILED, JobStatus.PENDING):
+            raise JobNotRetryable(job_row or job)
+        if job_row.status == JobStatus.FAILED:
+            job_row.next_attempt_at = now
+        _log_staff_action(job_row, action="retry", actor=actor, now=now)
+        job_row.save(update_fields=["next_attempt_at", "staff_actions", "updated_at"])
+        enqueue_on_commit(job_row.pk, priority=billing.has_priority(job_row.user_id))
+        return job_row
+
+
+def claim_job(*, job_id: str, now: datetime | None = None) -> datetime | None:
+    """PENDING or due FAILED -> PROCESSING with one conditional UPDATE. Returns the claim's
+    `processing_started_at` (the worker's token for this attempt), or None when the job is not
+    claimable: another worker has it, it is finished, or its retry is not due yet."""
+    now = now or timezone.now()
+    claimed = (
+        ImageEnhancementJob.objects.filter(
+            pk=job_id, status__in=[JobStatus.PENDING, JobStatus.FAILED]
+        )
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .update(
+            status=JobStatus.PROCESSING,
+            processing_started_at=now,
+            processing_completed_at=None,
+            next_attempt_at=None,
+            updated_at=now,
+        )
+    )
+    return now if claimed == 1 else None
+
+
+def _store_result(job: ImageEnhancementJob, result: EngineResult) -> list[str]:
+    """Write the enhanced image and its preview under the job's keys; returns the names stored
+    (the caller deletes them if the job turns out not to want them)."""
+    extension = imaging.extension_for(result.format)
+    ids = {"user_id": job.user_id, "image_id": job.image_id, "job_id": job.pk}
+    written = []
+    try:
+        written.append(
+            storage.save_bytes(
+                storage.job_result_key(**ids, extension=extension),
+                result.data,
+                content_type=storage.content_type_for(f"x.{extension}"),
+            )
+        )
+        preview, _, _ = imaging.make_derivative(
+            result.data, max_dimension=settings.DERIVATIVE_PREVIEW_MAX
+        )
+        written.append(
+            storage.save_bytes(storage.job_preview_key(**ids), preview, content_type="image/webp")
+        )
+    except BaseException:
+        storage.delete_keys(written)
+        raise
+    return written
+
+
+def complete_job(
+    *,
+    job: ImageEnhancementJob,
+    result: EngineResult,
+    engine: str,
+    now: datetime | None = None,
+) -> ImageEnhancementJob:
+    """Store `result` and move the job to COMPLETED. Storage first, then the job row is locked
+    and re-checked: a job still under way (PROCESSING, or FAILED after a sweeper took it for
+    dead) takes the result; a finished one (COMPLETED by another attempt, REFUNDED) keeps its
+    state and the objects just written that it does not name are deleted."""
+    written = _store_result(job, result)
+    now = now or timezone.now()
+    with transaction.atomic():
+        job_row = locked(job.pk)
+        if job_row is not None and job_row.status in (JobStatus.PROCESSING, JobStatus.FAILED):
+            result_key, preview_key = written
+            job_row.status = JobStatus.COMPLETED
+            job_row.enhanced_r2_key = result_key
+            job_row.enhanced_preview_r2_key = preview_key
+            job_row.enhanced_width = result.width
+            job_row.enhanced_height = result.height
+            job_row.enhanced_size_bytes = len(result.data)
+            job_row.enhanced_format = result.format
+            job_row.gemini_prompt = result.prompt
+            job_row.engine = engine
+            job_row.error_message = None
+            job_row.next_attempt_at = None
+            job_row.processing_completed_at = now
+            job_row.save(update_fields=_COMPLETE_FIELDS)
+            return job_row
+    # Finished meanwhile: keep only what the job row names.
+    named = set()
+    if job_row is not None:
+        named = {job_row.enhanced_r2_key.name, job_row.enhanced_preview_r2_key.name} - {None, ""}
+    transaction.on_commit(partial(storage.delete_keys, [k for k in written if k not in named]))
+    logger.info(
+        "job %s finished meanwhile (%s); result discarded", job.pk, job_row and job_row.status
+    )
+    return job_row or job
+
+
+def fail_job(
+    *,
+    job_id: str,
+    error: BaseException,
+    claimed_at: datetime | None,
+    engine: str = "",
+    now: datetime | None = None,
+) -> ImageEnhancementJob | None:
+    """Record a failed attempt. Locks the job; acts only if it is still PROCESSING under this
+    attempt's claim (a sweeper may have moved it on). A `PermanentEngineError` refunds at once;
+    anything else counts a try: FAILED with a back-off while `retry_count < max_retries`, else
+    REFUNDED with the tokens back."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        job = locked(job_id)
+        if job is None or job.status != JobStatus.PROCESSING:
+            return job
+        if claimed_at is not None and job.processing_started_at != claimed_at:
+            return job
+        if engine:
+            job.engine = engine
+        message = error.user_message if isinstance(error, EngineError) else UNEXPECTED_MESSAGE
+        if isinstance(error, PermanentEngineError):
+            return refund_locked(job, message=message, now=now)
+        return count_failed_try(job, message=message, now=now)
+
+
+def count_failed_try(
+    job: ImageEnhancementJob, *, message: str, now: datetime
+) -> ImageEnhancementJob:
+    """A transient failure of a locked PROCESSING job: FAILED and due again after the back-off,
+    or REFUNDED when that was the last try."""
+    tries = job.retry_count + 1
+    job.retry_count = min(tries, job.max_retries)
+    if tries >= job.max_retries:
+        return refund_locked(job, message=GAVE_UP_MESSAGE.format(tries=tries), now=now)
+    job.status = JobStatus.FAILED
+    job.error_message = message
+    job.next_attempt_at = now + retry_delay(tries)
+    job.processing_completed_at = now
+    job.save(update_fields=_FAILED_TRY_FIELDS)
+    return job

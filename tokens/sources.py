@@ -1,0 +1,45 @@
+"""What a ledger row came from, as the history shows it: the hook by which callers describe
+their own `source` values.
+
+tokens knows none of its callers. An app that writes ledger rows (enhancement, billing,
+vouchers) registers its sources in its `AppConfig.ready()`: a label, and optionally the URL
+name of the page for one `source_id` (a path with one argument, the id). The history then
+links to that page without tokens importing the caller or naming its URLs.
+
+    ledger_sources.register("enhancement", label="Enhancement job", url_name="jobs:detail")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+REGENERATION_SOURCE = "regeneration"
+SIGNUP_SOURCE = "signup"
+
+
+@dataclass(frozen=True)
+class Source:
+    label: str
+    url_name: str | None = None  # a page for one source_id, if there is one
+    show_reference: bool = True  # whether the source_id means something to the user
+
+
+_registry: dict[str, Source] = {
+    REGENERATION_SOURCE: Source("Regeneration"),
+    # Its source_id is the user's own id: nothing to show.
+    SIGNUP_SOURCE: Source("Welcome tokens", show_reference=False),
+}
+
+
+def register(
+    name: str, *, label: str, url_name: str | None = None, show_reference: bool = True
+) -> None:
+    """Describe the ledger rows whose `source` is `name`. Registering again replaces."""
+    _registry[name] = Source(label=label, url_name=url_name, show_reference=show_reference)
+
+
+def describe(name: str | None) -> Source:
+    """The registered description of a source; an unknown one gets its own name as a label."""
+    if name in _registry:
+        return _registry[name]
+    return Source(label=(name or "—").replace("_", " ").capitalize())
