@@ -6,23 +6,17 @@ Pillow engine. The README lists every variable.
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
+
+from config.env import env_bool, env_choice, non_negative_int, positive_int
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
+# Strings, URLs and lists through django-environ; every number and boolean through the strict
+# helpers of `config.env`, which refuse a bad value at start-up.
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-
-def positive_int(name: str, default: int) -> int:
-    """An integer setting that must be > 0; a bad value stops start-up with a clear message."""
-    value = env.int(name, default=default)
-    if value <= 0:
-        raise ImproperlyConfigured(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
-DEBUG = env.bool("DEBUG", default=False)
+DEBUG = env_bool("DEBUG", default=False)
 SECRET_KEY = env(
     "SECRET_KEY",
     default="dev-only-insecure-key-change-me-7f3c1a9e0b2d4c6e8f0a1b3c5d7e9f1a2b4c6d8e",
@@ -106,7 +100,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_MAX_AGE", non_negative_int("CONN_MAX_AGE", 60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -129,7 +123,9 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = env("ACCOUNT_EMAIL_VERIFICATION", default="mandatory")
+ACCOUNT_EMAIL_VERIFICATION = env_choice(
+    "ACCOUNT_EMAIL_VERIFICATION", "mandatory", ("mandatory", "optional", "none")
+)
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
@@ -152,9 +148,18 @@ for _provider, _scope in (("google", ["profile", "email"]), ("github", ["user:em
             "VERIFIED_EMAIL": _provider == "google",
         }
 
-EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="") if env("EMAIL_URL", default="") else {}
-vars().update(EMAIL_CONFIG)
+# EMAIL_URL (smtp+tls://user:password@host:587) configures SMTP; without it mail goes to the
+# console (or to EMAIL_BACKEND).
+_email = env.email_url("EMAIL_URL") if env("EMAIL_URL", default="") else {}
+EMAIL_BACKEND = _email.get("EMAIL_BACKEND") or env(
+    "EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_HOST = _email.get("EMAIL_HOST") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lumen <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -228,7 +233,7 @@ DERIVATIVE_PREVIEW_MAX = 1600
 # --- Tokens -----------------------------------------------------------------------------------
 TOKEN_REGEN_INTERVAL_MINUTES = positive_int("TOKEN_REGEN_INTERVAL_MINUTES", 15)
 TOKEN_REGEN_CAP = positive_int("TOKEN_REGEN_CAP", 100)
-TOKEN_SIGNUP_BALANCE = env.int("TOKEN_SIGNUP_BALANCE", default=0)
+TOKEN_SIGNUP_BALANCE = non_negative_int("TOKEN_SIGNUP_BALANCE", 0)
 
 # The packs a fresh install sells (`manage.py seed`; the admin edits them after that). Prices
 # in SHOP_CURRENCY; `stripe_price_id` is a stable placeholder until the real Stripe price is set.
@@ -248,7 +253,7 @@ ENHANCEMENT_TIERS = {
     "TIER_2K": {"max_dimension": 2048, "tokens_cost": 5},
     "TIER_4K": {"max_dimension": 4096, "tokens_cost": 10},
 }
-ENHANCEMENT_MAX_RETRIES = env.int("ENHANCEMENT_MAX_RETRIES", default=3)
+ENHANCEMENT_MAX_RETRIES = non_negative_int("ENHANCEMENT_MAX_RETRIES", 3)
 # Back-off after a transient failure: base * 2**tries seconds, at most max.
 ENHANCEMENT_RETRY_BASE_SECONDS = positive_int("ENHANCEMENT_RETRY_BASE_SECONDS", 15)
 ENHANCEMENT_RETRY_MAX_SECONDS = positive_int("ENHANCEMENT_RETRY_MAX_SECONDS", 900)
@@ -319,7 +324,7 @@ Q_CLUSTER = {
     "max_attempts": 1,  # our own services retry enhancement jobs with back-off
     "catch_up": False,
     "save_limit": 1000,
-    "sync": env.bool("Q_SYNC", default=False),
+    "sync": env_bool("Q_SYNC", default=False),
     "label": "Job queue",
 }
 if REDIS_URL:
@@ -338,10 +343,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-    SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=True)
-    CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=True)
-    SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
+    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
+    SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=True)
+    CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=True)
+    SECURE_HSTS_SECONDS = non_negative_int("SECURE_HSTS_SECONDS", 60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # Load balancers probe /healthz over plain HTTP inside the network.
