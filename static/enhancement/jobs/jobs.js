@@ -3,9 +3,6 @@
    server turns a double-submitted order into one job (the form's request key). */
 (function () {
   "use strict";
-  if (window.enhancementJobsLoaded) return;
-  window.enhancementJobsLoaded = true;
-
   function activate(root) {
     var scope = root && root.querySelectorAll ? root : document;
     var found = Array.prototype.slice.call(scope.querySelectorAll("[data-compare]"));
