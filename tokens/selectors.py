@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.urls import reverse
 
@@ -31,7 +32,9 @@ def origin_of(entry: TokenTransaction) -> Origin:
     return Origin(label=source.label, reference=entry.source_id, url=url)
 
 
-def transactions_for(user, *, type: str | None = None) -> QuerySet[TokenTransaction]:
+def transactions_for(
+    user: AbstractBaseUser, *, type: str | None = None
+) -> QuerySet[TokenTransaction]:
     """A user's ledger, newest first, optionally of one type."""
     entries = TokenTransaction.objects.filter(user=user).only(
         "id", "amount", "type", "source", "source_id", "balance_after", "created_at"

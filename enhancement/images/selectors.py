@@ -6,6 +6,7 @@ one page of rows with the latest enhancement job's state joined in as subqueries
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import OuterRef, QuerySet, Subquery
 
@@ -26,11 +27,13 @@ def with_latest_job(queryset: QuerySet[EnhancedImage]) -> QuerySet[EnhancedImage
     )
 
 
-def library_images(*, user) -> QuerySet[EnhancedImage]:
+def library_images(*, user: AbstractBaseUser) -> QuerySet[EnhancedImage]:
     """The user's images, newest first, with their latest job state."""
     return with_latest_job(EnhancedImage.objects.filter(user=user)).order_by("-created_at", "-id")
 
 
-def library_page(*, user, page_number, per_page: int = LIBRARY_PAGE_SIZE) -> Page:
+def library_page(
+    *, user: AbstractBaseUser, page_number: str | int | None, per_page: int = LIBRARY_PAGE_SIZE
+) -> Page:
     """One page of `library_images`; a missing or bad page number gives the first or last."""
     return Paginator(library_images(user=user), per_page).get_page(page_number)

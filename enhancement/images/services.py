@@ -12,9 +12,12 @@ Storage and database are kept in step this way:
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import F
 
@@ -68,7 +71,9 @@ class UploadOutcome:
     rejected: list[RejectedFile] = field(default_factory=list)
 
 
-def upload_images(*, user, files, keep_location: bool = False) -> UploadOutcome:
+def upload_images(
+    *, user: AbstractBaseUser, files: Iterable[UploadedFile], keep_location: bool = False
+) -> UploadOutcome:
     """Check and store each uploaded file on its own: a bad file gets a message and leaves
     nothing behind, the good files of the same upload are kept.
 
@@ -96,7 +101,9 @@ def upload_images(*, user, files, keep_location: bool = False) -> UploadOutcome:
     return outcome
 
 
-def create_image(*, user, name: str, normalized: imaging.NormalizedImage) -> EnhancedImage:
+def create_image(
+    *, user: AbstractBaseUser, name: str, normalized: imaging.NormalizedImage
+) -> EnhancedImage:
     """Store a checked original and its derivatives, then insert its row.
 
     Derivatives (a grid thumbnail and a preview, WebP, no metadata at all) are made before any
@@ -171,7 +178,7 @@ def set_public(*, image: EnhancedImage, is_public: bool) -> EnhancedImage:
     return image
 
 
-def record_view(*, image: EnhancedImage, viewer) -> bool:
+def record_view(*, image: EnhancedImage, viewer: AbstractBaseUser | AnonymousUser) -> bool:
     """Count one view of a public image by someone other than its owner (anonymous visitors
     count). One page view is one view: no de-duplication per visitor. The increment is a single
     `UPDATE ... SET view_count = view_count + 1` (atomic, no lost updates) that also re-checks
