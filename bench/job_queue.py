@@ -9,7 +9,7 @@ on the same server (dropped at the end), otherwise a SQLite file in a temporary 
 to a temporary folder too. The engine is the local Pillow engine (GEMINI_API_KEY is cleared).
 
 Two measurements of the same N jobs (N images of the same photo, one job each, ordered through
-`enhancement.jobs.order_enhancement`, the service the order form uses):
+`enhancement.jobs.ordering.order_enhancement`, the service the order form uses):
 
 - inline: django-q2 in sync mode, in this one process: each order runs its job right after
   its commit. The time of doing the work with no queue at all.
