@@ -6,7 +6,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.contrib.auth import SESSION_KEY, get_user_model
 
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, UserFactory, verified_user
 
 NEW_PASSWORD = "a-new-and-long-passphrase-42"
 
@@ -15,12 +15,6 @@ def _link(message, path_prefix):
     match = re.search(rf"http://testserver({re.escape(path_prefix)}\S+)", message.body)
     assert match, message.body
     return match.group(1)
-
-
-def _verified_user(email="alice@example.com"):
-    user = UserFactory(email=email)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
 
 
 @pytest.mark.django_db
@@ -61,7 +55,7 @@ def test_sign_up_then_confirm_the_email_signs_in(client, mailoutbox):
 
 @pytest.mark.django_db
 def test_sign_up_refuses_a_taken_email_and_mismatched_passwords(client):
-    _verified_user("alice@example.com")
+    verified_user("alice@example.com")
     response = client.post(
         "/accounts/signup/",
         {"email": "carol@example.com", "password1": DEFAULT_PASSWORD, "password2": "different-1"},
@@ -80,7 +74,7 @@ def test_a_forged_confirmation_key_confirms_nothing(client):
 
 @pytest.mark.django_db
 def test_login_with_a_verified_email(client):
-    alice = _verified_user()
+    alice = verified_user()
     response = client.post(
         "/accounts/login/", {"login": "ALICE@example.com", "password": DEFAULT_PASSWORD}
     )
@@ -91,7 +85,7 @@ def test_login_with_a_verified_email(client):
 
 @pytest.mark.django_db
 def test_login_with_a_wrong_password_is_refused(client):
-    _verified_user()
+    verified_user()
     response = client.post("/accounts/login/", {"login": "alice@example.com", "password": "nope"})
     assert response.status_code == 200
     assert SESSION_KEY not in client.session
@@ -118,7 +112,7 @@ def test_login_with_an_unverified_email_asks_for_verification(client, mailoutbox
 
 @pytest.mark.django_db
 def test_logout_needs_a_post(client):
-    alice = _verified_user()
+    alice = verified_user()
     client.force_login(alice)
 
     page = client.get("/accounts/logout/")
@@ -133,7 +127,7 @@ def test_logout_needs_a_post(client):
 
 @pytest.mark.django_db
 def test_password_reset_by_email(client, mailoutbox):
-    alice = _verified_user()
+    alice = verified_user()
     response = client.post("/accounts/password/reset/", {"email": "alice@example.com"})
     assert response.status_code == 302
     assert response["Location"] == "/accounts/password/reset/done/"
@@ -186,7 +180,7 @@ def test_email_verified_is_set_when_allauth_verifies_the_address(user):
 
 @pytest.mark.django_db
 def test_changing_the_primary_email_keeps_email_verified_in_step(client, mailoutbox):
-    alice = _verified_user()
+    alice = verified_user()
     client.force_login(alice)
 
     client.post("/accounts/email/", {"action_add": "", "email": "alice.new@example.com"})

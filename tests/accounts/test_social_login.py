@@ -8,13 +8,12 @@ state, the token exchange, the profile and email calls.
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter
 from django.contrib.auth import SESSION_KEY, get_user_model
 
 from tests.accounts.fake_github import FakeGitHub
-from tests.factories import DEFAULT_PASSWORD, UserFactory
+from tests.factories import DEFAULT_PASSWORD, verified_user
 
 GITHUB_APP = {"APPS": [{"client_id": "gh-client", "secret": "gh-secret", "key": ""}]}
 GOOGLE_APP = {"APPS": [{"client_id": "g-client", "secret": "g-secret", "key": ""}]}
@@ -47,12 +46,6 @@ def _sign_in_with_github(client, fake, *, code="good-code"):
     return client.get("/accounts/github/login/callback/", {"code": code, "state": state})
 
 
-def _verified_user(email):
-    user = UserFactory(email=email)
-    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
-    return user
-
-
 @pytest.mark.django_db
 def test_no_provider_buttons_when_nothing_is_configured(client, settings):
     settings.SOCIALACCOUNT_PROVIDERS = {}
@@ -79,7 +72,7 @@ def test_buttons_appear_for_configured_providers_only(client, settings):
 
 @pytest.mark.django_db
 def test_verified_github_email_of_an_existing_user_signs_into_that_user(client, fake_github):
-    alice = _verified_user("alice@example.com")
+    alice = verified_user("alice@example.com")
     fake_github.emails = [{"email": "Alice@Example.com", "primary": True, "verified": True}]
     users_before = get_user_model().objects.count()
 
@@ -106,7 +99,7 @@ def test_verified_github_email_of_an_existing_user_signs_into_that_user(client, 
 def test_an_unverified_provider_email_does_not_sign_into_the_existing_user(
     client, fake_github, mailoutbox
 ):
-    alice = _verified_user("alice@example.com")
+    alice = verified_user("alice@example.com")
     fake_github.emails = [{"email": "alice@example.com", "primary": True, "verified": False}]
 
     response = _sign_in_with_github(client, fake_github)
@@ -139,7 +132,7 @@ def test_a_new_github_user_gets_an_account_with_name_and_a_balance(client, fake_
 
 @pytest.mark.django_db
 def test_a_bad_code_from_the_provider_signs_nobody_in(client, fake_github):
-    _verified_user("alice@example.com")
+    verified_user("alice@example.com")
     fake_github.emails = [{"email": "alice@example.com", "primary": True, "verified": True}]
 
     response = _sign_in_with_github(client, fake_github, code="forged")

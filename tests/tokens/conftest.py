@@ -2,10 +2,6 @@ import datetime as dt
 
 import pytest
 
-from tests.factories import UserFactory
-from tokens import services
-from tokens.models import TokenTransactionType
-
 T0 = dt.datetime(2026, 1, 5, 12, 0, tzinfo=dt.UTC)
 MINUTE = dt.timedelta(minutes=1)
 SECOND = dt.timedelta(seconds=1)
@@ -24,13 +20,3 @@ def clock(time_machine):
     """A frozen clock at T0; `clock.move_to(T0 + ...)` to travel."""
     time_machine.move_to(T0, tick=False)
     return time_machine
-
-
-def make_user(balance: int = 0, **kwargs):
-    """A user whose regeneration clock starts now, with `balance` granted as a bonus."""
-    user = UserFactory(**kwargs)
-    if balance:
-        services.grant(
-            user=user, amount=balance, type=TokenTransactionType.EARN_BONUS, source="test"
-        )
-    return user

@@ -3,9 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import UserFactory
-from tests.tokens.conftest import MINUTE, T0, make_user
-from tests.tokens.factories import TokensPackageFactory
+from tests.factories import TokensPackageFactory, UserFactory
+from tests.tokens.conftest import MINUTE, T0
 from tokens import services
 from tokens.models import TokensPackage, TokenTransaction, TokenTransactionType, UserTokenBalance
 
@@ -21,7 +20,7 @@ def admin_client(client, db):
 
 @pytest.fixture
 def ledger(clock):
-    user = make_user(balance=30, email="carol@example.com")
+    user = UserFactory(balance=30, email="carol@example.com")
     services.spend(user=user, amount=2, source="enhancement", source_id="job1")
     return user
 

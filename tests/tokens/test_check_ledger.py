@@ -5,7 +5,8 @@ import io
 import pytest
 from django.core.management import CommandError, call_command, execute_from_command_line
 
-from tests.tokens.conftest import MINUTE, T0, make_user
+from tests.factories import UserFactory
+from tests.tokens.conftest import MINUTE, T0
 from tokens import services
 from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
 
@@ -29,8 +30,8 @@ def failing_check() -> str:
 @pytest.fixture
 def history(clock):
     """Two users with a bit of everything: grants, spends, a refund, regeneration."""
-    alice = make_user(balance=20, email="alice@example.com")
-    bob = make_user(email="bob@example.com")
+    alice = UserFactory(balance=20, email="alice@example.com")
+    bob = UserFactory(email="bob@example.com")
     services.spend(user=alice, amount=5, source="enhancement", source_id="j1")
     services.refund(
         user=alice, amount=5, source="enhancement", source_id="j1", idempotency_key="r:j1"
@@ -64,7 +65,7 @@ def test_a_tampered_balance_is_reported(history):
 
 
 def test_a_balance_without_transactions_must_be_zero(clock):
-    carol = make_user(email="carol@example.com")
+    carol = UserFactory(email="carol@example.com")
     UserTokenBalance.objects.filter(user=carol).update(balance=3)
     assert "carol@example.com" in failing_check()
 

@@ -9,7 +9,8 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from tests.tokens.conftest import MINUTE, T0, make_user
+from tests.factories import UserFactory
+from tests.tokens.conftest import MINUTE, T0
 from tokens import services
 from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
 
@@ -41,7 +42,7 @@ def run_together(count: int, work) -> list:
 
 
 def test_twenty_spends_of_two_from_thirty():
-    user = make_user(balance=30)
+    user = UserFactory(balance=30)
 
     results = run_together(
         20, lambda i: services.spend(user=user, amount=2, source="enhancement", source_id=str(i))
@@ -57,7 +58,7 @@ def test_twenty_spends_of_two_from_thirty():
 
 
 def test_one_refund_delivered_ten_times_at_once_counts_once():
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
 
     results = run_together(
         10,
@@ -81,7 +82,7 @@ def test_lazy_and_scheduled_regeneration_at_once_never_double_credit(time_machin
     runs across several interval boundaries: each balance ends with exactly the whole
     intervals elapsed, every regeneration key once."""
     time_machine.move_to(T0, tick=False)
-    users = [make_user() for _ in range(12)]
+    users = [UserFactory() for _ in range(12)]
     clock_done = threading.Event()
 
     def work(i):
@@ -124,7 +125,7 @@ def test_lazy_and_scheduled_regeneration_at_once_never_double_credit(time_machin
 def test_spends_racing_the_schedule_keep_the_ledger_exact(time_machine):
     """Spends and schedule runs at once on balances that cross the cap both ways."""
     time_machine.move_to(T0, tick=False)
-    users = [make_user(balance=b) for b in (0, 50, 99, 100, 120)]
+    users = [UserFactory(balance=b) for b in (0, 50, 99, 100, 120)]
     time_machine.move_to(T0 + dt.timedelta(hours=3), tick=False)
 
     def work(i):

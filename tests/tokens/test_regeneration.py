@@ -11,7 +11,8 @@ from django.core.management import call_command
 from django_q.models import Schedule
 from django_q.tasks import async_task, result
 
-from tests.tokens.conftest import MINUTE, SECOND, T0, make_user
+from tests.factories import UserFactory
+from tests.tokens.conftest import MINUTE, SECOND, T0
 from tokens import regeneration, services, tasks
 from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
 
@@ -40,7 +41,7 @@ def stored(user) -> UserTokenBalance:
     ids=["0", "14:59", "15:00", "29:59", "7h30"],
 )
 def test_whole_intervals_since_the_last_regeneration(clock, elapsed, expected):
-    user = make_user()
+    user = UserFactory()
     clock.move_to(T0 + elapsed)
 
     assert services.get_balance(user) == expected
@@ -50,7 +51,7 @@ def test_whole_intervals_since_the_last_regeneration(clock, elapsed, expected):
 
 
 def test_a_regeneration_is_one_transaction_with_its_intervals(clock):
-    user = make_user()
+    user = UserFactory()
     clock.move_to(T0 + 7 * 60 * MINUTE + 30 * MINUTE + 10 * SECOND)
 
     assert services.get_balance(user) == 30
@@ -68,7 +69,7 @@ def test_a_regeneration_is_one_transaction_with_its_intervals(clock):
 
 
 def test_the_remainder_of_an_interval_is_kept_and_not_counted_twice(clock):
-    user = make_user()
+    user = UserFactory()
     clock.move_to(T0 + 20 * MINUTE)
     assert services.get_balance(user) == 1
     clock.move_to(T0 + 29 * MINUTE + 59 * SECOND)
@@ -79,7 +80,7 @@ def test_the_remainder_of_an_interval_is_kept_and_not_counted_twice(clock):
 
 
 def test_the_cap_is_reached_with_the_remainder_moved_on(clock):
-    user = make_user(balance=95)
+    user = UserFactory(balance=95)
     clock.move_to(T0 + 7 * 60 * MINUTE + 30 * MINUTE + 7 * MINUTE)
 
     assert services.get_balance(user) == 100
@@ -91,7 +92,7 @@ def test_the_cap_is_reached_with_the_remainder_moved_on(clock):
 
 
 def test_nothing_regenerates_at_the_cap(clock):
-    user = make_user(balance=100)
+    user = UserFactory(balance=100)
     clock.move_to(T0 + 24 * 60 * MINUTE)
 
     assert services.get_balance(user) == 100
@@ -100,7 +101,7 @@ def test_nothing_regenerates_at_the_cap(clock):
 
 
 def test_a_balance_above_the_cap_is_left_alone(clock):
-    user = make_user(balance=150)
+    user = UserFactory(balance=150)
     clock.move_to(T0 + 48 * 60 * MINUTE)
 
     assert services.get_balance(user) == 150
@@ -114,7 +115,7 @@ def test_a_balance_above_the_cap_is_left_alone(clock):
 def test_dropping_below_the_cap_starts_a_full_interval(clock):
     """The clock does not run at or above the cap: after a spend that drops below it, the
     next token comes one whole interval later, however long the balance sat at the cap."""
-    user = make_user(balance=100)
+    user = UserFactory(balance=100)
     spent_at = T0 + 5 * 60 * MINUTE + 7 * MINUTE
     clock.move_to(spent_at)
     services.spend(user=user, amount=10, source="test")
@@ -127,7 +128,7 @@ def test_dropping_below_the_cap_starts_a_full_interval(clock):
 
 
 def test_a_spend_that_stays_below_the_cap_keeps_the_clock(clock):
-    user = make_user(balance=50)
+    user = UserFactory(balance=50)
     clock.move_to(T0 + 10 * MINUTE)
     services.spend(user=user, amount=10, source="test")
     clock.move_to(T0 + 15 * MINUTE)
@@ -135,7 +136,7 @@ def test_a_spend_that_stays_below_the_cap_keeps_the_clock(clock):
 
 
 def test_a_spend_applies_what_is_due_first_in_order(clock):
-    user = make_user()
+    user = UserFactory()
     clock.move_to(T0 + 30 * MINUTE)
 
     entry = services.spend(user=user, amount=2, source="test")
@@ -148,7 +149,7 @@ def test_a_spend_applies_what_is_due_first_in_order(clock):
 
 
 def test_a_refused_spend_keeps_nothing_and_the_tokens_stay_due(clock):
-    user = make_user()
+    user = UserFactory()
     clock.move_to(T0 + 15 * MINUTE)
 
     with pytest.raises(services.InsufficientTokens) as refused:
@@ -161,14 +162,14 @@ def test_a_refused_spend_keeps_nothing_and_the_tokens_stay_due(clock):
 
 
 def test_reading_without_anything_due_writes_nothing(clock, django_assert_num_queries):
-    user = make_user(balance=3)
+    user = UserFactory(balance=3)
     clock.move_to(T0 + 14 * MINUTE)
     with django_assert_num_queries(1):
         assert services.get_balance(user) == 3
 
 
 def test_the_projection_shows_what_is_due_without_writing(clock):
-    user = make_user()
+    user = UserFactory()
     clock.move_to(T0 + 47 * MINUTE)
     row = stored(user)
 
@@ -183,7 +184,7 @@ def test_the_projection_shows_what_is_due_without_writing(clock):
 
 
 def test_status_at_the_cap_has_no_next_token(clock):
-    user = make_user(balance=100)
+    user = UserFactory(balance=100)
     status = services.get_balance_status(user)
     assert status.at_or_above_cap and status.next_token_at is None
 
@@ -191,15 +192,15 @@ def test_status_at_the_cap_has_no_next_token(clock):
 def test_the_interval_and_the_cap_are_settings(clock, settings):
     settings.TOKEN_REGEN_INTERVAL_MINUTES = 5
     settings.TOKEN_REGEN_CAP = 10
-    user = make_user(balance=8)
+    user = UserFactory(balance=8)
     clock.move_to(T0 + 60 * MINUTE)
     assert services.get_balance(user) == 10
 
 
 # --- the schedule -----------------------------------------------------------------------------
 def test_the_schedule_credits_everyone_due_in_batches(clock):
-    users = [make_user() for _ in range(7)]
-    full = make_user(balance=100)
+    users = [UserFactory() for _ in range(7)]
+    full = UserFactory(balance=100)
     clock.move_to(T0 + 7 * 60 * MINUTE + 30 * MINUTE + 59 * SECOND)
 
     run = services.regenerate_all(batch_size=3)
@@ -221,7 +222,7 @@ def test_the_schedule_credits_everyone_due_in_batches(clock):
 
 
 def test_the_schedule_run_twice_credits_once(clock):
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
     clock.move_to(T0 + 44 * MINUTE)
     assert services.regenerate_all().users == 1
     assert services.regenerate_all().users == 0
@@ -229,23 +230,23 @@ def test_the_schedule_run_twice_credits_once(clock):
 
 
 def test_the_schedule_stops_at_the_cap(clock):
-    user = make_user(balance=98)
+    user = UserFactory(balance=98)
     clock.move_to(T0 + 60 * MINUTE)
     assert services.regenerate_all().tokens == 2
     assert stored(user).balance == 100
 
 
 def test_the_task_returns_how_many_balances_it_credited(clock):
-    make_user()
-    make_user()
-    make_user(balance=100)
+    UserFactory()
+    UserFactory()
+    UserFactory(balance=100)
     clock.move_to(T0 + 15 * MINUTE)
     assert tasks.regenerate_all() == 2
     assert tasks.regenerate_all() == 0
 
 
 def test_the_scheduled_function_runs_through_django_q(clock):
-    user = make_user()
+    user = UserFactory()
     clock.move_to(T0 + 30 * MINUTE)
 
     task_id = async_task(tasks.REGENERATION_FUNC, sync=True)
@@ -282,7 +283,7 @@ def test_schedule_and_lazy_reads_never_double_credit(clock, seed):
     balance ends with exactly the whole intervals elapsed, capped."""
     rng = random.Random(seed)
     starts = [0, 0, 37, 90, 99]
-    users = [make_user(balance=b) for b in starts]
+    users = [UserFactory(balance=b) for b in starts]
     moment = T0
     for _ in range(40):
         moment += dt.timedelta(seconds=rng.randint(0, 25 * 60))
@@ -301,7 +302,7 @@ def test_schedule_and_lazy_reads_never_double_credit(clock, seed):
 
 
 def test_schedule_lazy_and_spends_interleaved_add_up(clock):
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
     clock.move_to(T0 + 16 * MINUTE)  # 1 due
     services.regenerate_all()  # 11, clock at 15:00
     clock.move_to(T0 + 31 * MINUTE)  # 1 more due

@@ -6,7 +6,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from tests.factories import UserFactory
-from tests.tokens.conftest import make_user
 from tokens import services
 from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
 
@@ -37,7 +36,7 @@ def test_signup_tokens_are_a_bonus_in_the_ledger(clock, settings):
 
 
 def test_spend_writes_one_transaction_with_everything(clock):
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
 
     entry = services.spend(
         user=user,
@@ -59,7 +58,7 @@ def test_spend_writes_one_transaction_with_everything(clock):
 
 
 def test_spend_refuses_to_go_below_zero_with_a_sentence(clock):
-    user = make_user(balance=3)
+    user = UserFactory(balance=3)
 
     with pytest.raises(services.InsufficientTokens) as refused:
         services.spend(user=user, amount=5, source="enhancement")
@@ -73,14 +72,14 @@ def test_spend_refuses_to_go_below_zero_with_a_sentence(clock):
 
 
 def test_spending_everything_reaches_zero(clock):
-    user = make_user(balance=4)
+    user = UserFactory(balance=4)
     assert services.spend(user=user, amount=4, source="enhancement").balance_after == 0
     assert balance_of(user) == 0
 
 
 @pytest.mark.parametrize("amount", [0, -3, 1.5, "2", True])
 def test_amounts_must_be_positive_whole_numbers(clock, amount):
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
     for call in (
         lambda: services.spend(user=user, amount=amount, source="x"),
         lambda: services.grant(user=user, amount=amount, type=T.EARN_BONUS, source="x"),
@@ -94,7 +93,7 @@ def test_amounts_must_be_positive_whole_numbers(clock, amount):
 
 
 def test_grant_needs_an_earn_type(clock):
-    user = make_user()
+    user = UserFactory()
     for wrong in (T.SPEND_ENHANCEMENT, T.REFUND, "FREE_MONEY"):
         with pytest.raises(services.InvalidAmount):
             services.grant(user=user, amount=5, type=wrong, source="x")
@@ -103,7 +102,7 @@ def test_grant_needs_an_earn_type(clock):
 
 @pytest.mark.parametrize("kind", [T.EARN_PURCHASE, T.EARN_BONUS, T.EARN_REGENERATION])
 def test_grant_adds_and_may_go_above_the_cap(clock, kind):
-    user = make_user(balance=95)
+    user = UserFactory(balance=95)
     entry = services.grant(
         user=user, amount=50, type=kind, source="stripe", source_id="pi_1", metadata={"a": 1}
     )
@@ -113,7 +112,7 @@ def test_grant_adds_and_may_go_above_the_cap(clock, kind):
 
 
 def test_a_grant_delivered_twice_changes_nothing_the_second_time(clock):
-    user = make_user()
+    user = UserFactory()
     first = services.grant(
         user=user,
         amount=50,
@@ -136,7 +135,7 @@ def test_a_grant_delivered_twice_changes_nothing_the_second_time(clock):
 
 
 def test_refund_gives_back_once(clock):
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
     services.spend(user=user, amount=5, source="enhancement", source_id="job1")
 
     first = services.refund(
@@ -163,7 +162,7 @@ def test_refund_gives_back_once(clock):
 
 
 def test_a_refund_needs_a_key(clock):
-    user = make_user()
+    user = UserFactory()
     with pytest.raises(services.InvalidAmount):
         services.refund(
             user=user, amount=5, source="enhancement", source_id="j", idempotency_key=""
@@ -172,7 +171,7 @@ def test_a_refund_needs_a_key(clock):
 
 
 def test_a_duplicated_refund_is_refused_by_the_database(clock):
-    user = make_user()
+    user = UserFactory()
     first = services.refund(
         user=user, amount=5, source="enhancement", source_id="job1", idempotency_key="refund:job1"
     )
@@ -190,7 +189,7 @@ def test_a_duplicated_refund_is_refused_by_the_database(clock):
 
 
 def test_the_database_refuses_a_negative_balance_or_a_wrong_sign(clock):
-    user = make_user()
+    user = UserFactory()
     with pytest.raises(IntegrityError), transaction.atomic():
         UserTokenBalance.objects.filter(user=user).update(balance=-1)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -200,21 +199,21 @@ def test_the_database_refuses_a_negative_balance_or_a_wrong_sign(clock):
 
 
 def test_a_key_reused_for_another_change_is_a_conflict(clock):
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
     services.spend(user=user, amount=2, source="enhancement", idempotency_key="job:1")
 
     with pytest.raises(services.IdempotencyConflict):
         services.refund(
             user=user, amount=2, source="enhancement", source_id="1", idempotency_key="job:1"
         )
-    other = make_user(balance=10)
+    other = UserFactory(balance=10)
     with pytest.raises(services.IdempotencyConflict):
         services.spend(user=other, amount=2, source="enhancement", idempotency_key="job:1")
     assert balance_of(user) == 8 and balance_of(other) == 10
 
 
 def test_a_spend_inside_the_callers_transaction_rolls_back_with_it(clock):
-    user = make_user(balance=10)
+    user = UserFactory(balance=10)
     with pytest.raises(RuntimeError), transaction.atomic():
         services.spend(user=user, amount=4, source="enhancement", idempotency_key="job:9")
         raise RuntimeError("the job could not be created")
@@ -223,14 +222,14 @@ def test_a_spend_inside_the_callers_transaction_rolls_back_with_it(clock):
 
 
 def test_a_missing_balance_row_is_created_on_first_use(clock):
-    user = make_user()
+    user = UserFactory()
     UserTokenBalance.objects.filter(user=user).delete()
     services.grant(user=user, amount=3, type=T.EARN_BONUS, source="test")
     assert balance_of(user) == 3
 
 
 def test_transactions_are_strictly_ordered_even_with_a_frozen_clock(clock):
-    user = make_user()
+    user = UserFactory()
     for _ in range(5):
         services.grant(user=user, amount=1, type=T.EARN_BONUS, source="test")
         services.spend(user=user, amount=1, source="test")

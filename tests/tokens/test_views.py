@@ -6,7 +6,8 @@ import pytest
 from django.test import RequestFactory
 from django.urls import reverse
 
-from tests.tokens.conftest import MINUTE, SECOND, T0, make_user
+from tests.factories import UserFactory
+from tests.tokens.conftest import MINUTE, SECOND, T0
 from tokens import services
 from tokens.context_processors import token_balance
 from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
@@ -197,7 +198,7 @@ def test_the_badge_context_is_one_query_and_none_for_anonymous(
     request.user = AnonymousUser()
     assert token_balance(request) == {"token_balance": None}
 
-    request.user = make_user(balance=5)
+    request.user = UserFactory(balance=5)
     clock.move_to(T0 + 15 * MINUTE)
     with django_assert_num_queries(1):
         assert token_balance(request) == {"token_balance": 6}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from tests.enhancement.jobs.factories import fund, make_image
+from tests.factories import fund, stored_image
 
 
 def assert_ledger_balanced():
@@ -60,7 +60,7 @@ def funded_user(user):
 
 @pytest.fixture
 def image(funded_user):
-    return make_image(funded_user, width=64, height=48)
+    return stored_image(funded_user, width=64, height=48)
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ import pytest
 
 from enhancement import tasks
 from enhancement.models import ImageEnhancementJob, JobStatus
-from tests.enhancement.jobs.factories import make_image
+from tests.factories import stored_image
 from tokens import services as tokens
 
 playwright = pytest.importorskip("playwright.sync_api")
@@ -28,7 +28,7 @@ def signed_in_page(browser_login, funded_user):
 
 def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_user, screenshots):
     page = signed_in_page
-    image = make_image(funded_user, width=640, height=480, name="Harbour.jpg")
+    image = stored_image(funded_user, width=640, height=480, name="Harbour.jpg")
 
     page.goto(f"{live_server.url}/images/{image.pk}/")
     page.get_by_text("2048 × 1536 px").click()  # the 2K tier's card
@@ -64,7 +64,7 @@ def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_u
 
 def test_cancel_a_waiting_job(signed_in_page, live_server, funded_user):
     page = signed_in_page
-    image = make_image(funded_user, width=640, height=480)
+    image = stored_image(funded_user, width=640, height=480)
     page.goto(f"{live_server.url}/images/{image.pk}/")
     page.get_by_text("4096 × 3072 px").click()
     page.get_by_role("button", name="Enhance").click()
@@ -84,7 +84,7 @@ def test_batch_from_the_library(signed_in_page, live_server, funded_user, screen
     page = signed_in_page
     names = [f"Batch {n}.jpg" for n in range(3)]
     for name in names:
-        make_image(funded_user, width=320, height=240, name=name)
+        stored_image(funded_user, width=320, height=240, name=name)
 
     page.goto(f"{live_server.url}/images/")
     for name in names[:2]:

@@ -13,8 +13,7 @@ from django.urls import reverse
 from enhancement.jobs import errors, ordering, transitions
 from enhancement.models import ImageEnhancementJob, JobStatus
 from tests.enhancement.jobs.conftest import assert_ledger_balanced
-from tests.enhancement.jobs.factories import fund, make_image
-from tests.factories import UserFactory
+from tests.factories import UserFactory, fund, stored_image
 from tokens import services as tokens
 from tokens.models import TokenTransaction
 
@@ -48,7 +47,7 @@ def run_together(count, target):
 def test_two_concurrent_submissions_of_the_same_form_make_one_job():
     user = UserFactory(email="racer@example.com")
     fund(user, 20)
-    image = make_image(user)
+    image = stored_image(user)
     url = reverse("jobs:order", args=[image.pk])
     data = {"tier": "TIER_2K", "request_key": "c0ffee" * 5}
 
@@ -70,7 +69,7 @@ def test_two_concurrent_submissions_of_the_same_form_make_one_job():
 def test_two_concurrent_batches_of_the_same_form_make_one_set_of_jobs():
     user = UserFactory(email="batcher@example.com")
     fund(user, 12)  # enough for one batch of two 2K jobs, not for two
-    images = [make_image(user, name=f"p{i}.jpg") for i in range(2)]
+    images = [stored_image(user, name=f"p{i}.jpg") for i in range(2)]
 
     results = run_together(
         2,
@@ -92,7 +91,7 @@ def test_eight_workers_claiming_one_job_one_wins():
     user = UserFactory(email="claimer@example.com")
     fund(user, 10)
     job = ordering.order_enhancement(
-        user=user, image=make_image(user), tier="TIER_1K", request_key=None
+        user=user, image=stored_image(user), tier="TIER_1K", request_key=None
     )
 
     claims = run_together(8, lambda _: transitions.claim_job(job_id=job.pk))
@@ -106,7 +105,7 @@ def test_a_cancel_racing_a_claim_ends_in_exactly_one_state():
     user = UserFactory(email="canceller@example.com")
     fund(user, 10)
     job = ordering.order_enhancement(
-        user=user, image=make_image(user), tier="TIER_1K", request_key=None
+        user=user, image=stored_image(user), tier="TIER_1K", request_key=None
     )
 
     def act(i):

@@ -13,7 +13,7 @@ from enhancement import storage, tasks
 from enhancement.engines.gemini import BUSY_MESSAGE, NO_IMAGE_MESSAGE, SAFETY_MESSAGE
 from enhancement.jobs import ordering, sweeper
 from enhancement.models import JobStatus
-from tests.enhancement.jobs.factories import make_image
+from tests.factories import stored_image
 from tests.fakes.gemini_server import (
     delay,
     error,
@@ -31,7 +31,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def photo(funded_user):
-    return make_image(funded_user, width=64, height=48)
+    return stored_image(funded_user, width=64, height=48)
 
 
 def order(user, image, tier="TIER_1K"):

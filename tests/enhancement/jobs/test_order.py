@@ -8,8 +8,7 @@ from django_q.models import OrmQ
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
 from enhancement.jobs import errors, ordering, tiers, transitions
 from enhancement.models import ImageEnhancementJob, JobStatus
-from tests.enhancement.jobs.factories import fund, make_image
-from tests.factories import UserFactory
+from tests.factories import UserFactory, fund, stored_image
 from tokens import services as tokens
 from tokens.models import TokenTransaction, TokenTransactionType
 
@@ -35,7 +34,7 @@ def test_order_spends_the_tier_cost_and_creates_a_pending_job(funded_user, image
 
 def test_too_few_tokens_creates_no_job_and_says_so(user):
     fund(user, 4)
-    image = make_image(user)
+    image = stored_image(user)
 
     with pytest.raises(tokens.InsufficientTokens) as exc:
         ordering.order_enhancement(user=user, image=image, tier="TIER_2K", request_key="a" * 32)
@@ -84,7 +83,7 @@ def test_another_users_request_key_is_refused_not_returned(funded_user, image, o
         user=funded_user, image=image, tier="TIER_1K", request_key="same" * 4
     )
     fund(other_user, 10)
-    theirs = make_image(other_user)
+    theirs = stored_image(other_user)
 
     with pytest.raises(errors.RequestKeyUsed):
         ordering.order_enhancement(
@@ -94,7 +93,7 @@ def test_another_users_request_key_is_refused_not_returned(funded_user, image, o
 
 
 def test_an_image_of_another_user_cannot_be_ordered(funded_user, other_user):
-    theirs = make_image(other_user)
+    theirs = stored_image(other_user)
     with pytest.raises(errors.NotYourImage):
         ordering.order_enhancement(user=funded_user, image=theirs, tier="TIER_1K", request_key=None)
     assert not ImageEnhancementJob.objects.exists()
@@ -167,7 +166,7 @@ def test_users_of_a_priority_plan_go_through_the_priority_queue(
 
 # --- batch ----------------------------------------------------------------------------------------
 def test_a_batch_makes_one_job_per_image_and_spends_for_all(funded_user):
-    images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
+    images = [stored_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
 
     created = ordering.order_batch(
         user=funded_user, images=images, tier="TIER_2K", request_key="b" * 32
@@ -186,7 +185,7 @@ def test_a_batch_makes_one_job_per_image_and_spends_for_all(funded_user):
 
 def test_a_batch_spends_for_all_or_none(user):
     fund(user, 9)
-    images = [make_image(user, name=f"p{i}.jpg") for i in range(2)]
+    images = [stored_image(user, name=f"p{i}.jpg") for i in range(2)]
 
     with pytest.raises(tokens.InsufficientTokens) as exc:
         ordering.order_batch(user=user, images=images, tier="TIER_2K", request_key="c" * 32)
@@ -197,7 +196,7 @@ def test_a_batch_spends_for_all_or_none(user):
 
 
 def test_a_resubmitted_batch_returns_the_same_jobs(funded_user):
-    images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(2)]
+    images = [stored_image(funded_user, name=f"p{i}.jpg") for i in range(2)]
     first = ordering.order_batch(
         user=funded_user, images=images, tier="TIER_1K", request_key="d" * 32
     )
@@ -215,7 +214,7 @@ def test_a_resubmitted_batch_returns_the_same_jobs(funded_user):
 
 def test_a_batch_can_skip_images_already_enhanced_at_that_tier(staff_user, funded_user):
     done, refunded, other_tier, fresh = (
-        make_image(funded_user, name=f"p{i}.jpg") for i in range(4)
+        stored_image(funded_user, name=f"p{i}.jpg") for i in range(4)
     )
     ordering.order_enhancement(user=funded_user, image=done, tier="TIER_1K", request_key=None)
     failed = ordering.order_enhancement(
@@ -253,7 +252,7 @@ def test_a_batch_can_skip_images_already_enhanced_at_that_tier(staff_user, funde
 
 def test_a_batch_is_limited_in_size(funded_user, settings):
     settings.ENHANCEMENT_BATCH_MAX = 2
-    images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
+    images = [stored_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
     with pytest.raises(errors.BatchTooLarge, match="at most 2 images"):
         ordering.order_batch(user=funded_user, images=images, tier="TIER_1K", request_key=None)
     with pytest.raises(errors.EmptyBatch):
@@ -263,7 +262,7 @@ def test_a_batch_is_limited_in_size(funded_user, settings):
 
 def test_a_batch_with_an_image_of_another_user_orders_nothing(funded_user):
     stranger = UserFactory(email="carol@example.com")
-    images = [make_image(funded_user), make_image(stranger)]
+    images = [stored_image(funded_user), stored_image(stranger)]
     with pytest.raises(errors.NotYourImage):
         ordering.order_batch(user=funded_user, images=images, tier="TIER_1K", request_key=None)
     assert not ImageEnhancementJob.objects.exists()
@@ -271,7 +270,7 @@ def test_a_batch_with_an_image_of_another_user_orders_nothing(funded_user):
 
 
 def test_tier_options_give_the_exact_output_size_for_the_image(funded_user):
-    portrait = make_image(funded_user, width=48, height=64)
+    portrait = stored_image(funded_user, width=48, height=64)
     options = {
         o.value: (o.label, o.tokens_cost, o.width, o.height) for o in tiers.tier_options(portrait)
     }

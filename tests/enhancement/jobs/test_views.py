@@ -14,7 +14,7 @@ from PIL import Image
 from enhancement import tasks
 from enhancement.jobs import ordering, transitions
 from enhancement.models import ImageEnhancementJob, JobStatus
-from tests.enhancement.jobs.factories import fund, make_image
+from tests.factories import fund, stored_image
 from tokens import services as tokens
 
 pytestmark = pytest.mark.django_db
@@ -101,7 +101,7 @@ def test_a_double_submitted_order_makes_one_job(owner_client, funded_user, image
 
 def test_too_few_tokens_says_so_and_creates_nothing(client, user):
     fund(user, 3)
-    image = make_image(user)
+    image = stored_image(user)
     client.force_login(user)
 
     response = client.post(
@@ -348,7 +348,7 @@ def test_the_library_has_the_batch_bar(owner_client, image):
 
 
 def test_a_batch_shows_its_total_then_orders_on_confirmation(owner_client, funded_user):
-    images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
+    images = [stored_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
     data = {"image_ids": [i.pk for i in images], "tier": "TIER_2K"}
 
     review = owner_client.post(reverse("jobs:batch"), data)
@@ -373,8 +373,8 @@ def test_a_batch_shows_its_total_then_orders_on_confirmation(owner_client, funde
 
 def test_a_batch_review_lists_what_is_skipped(owner_client, funded_user):
     done, fresh = (
-        make_image(funded_user, name="done.jpg"),
-        make_image(funded_user, name="fresh.jpg"),
+        stored_image(funded_user, name="done.jpg"),
+        stored_image(funded_user, name="fresh.jpg"),
     )
     order(funded_user, done)
     data = {"image_ids": [done.pk, fresh.pk], "tier": "TIER_1K", "skip_already_enhanced": "on"}
@@ -386,7 +386,7 @@ def test_a_batch_review_lists_what_is_skipped(owner_client, funded_user):
 
 def test_a_batch_beyond_the_balance_shows_the_shortfall_and_orders_nothing(client, user):
     fund(user, 7)
-    images = [make_image(user, name=f"p{i}.jpg") for i in range(2)]
+    images = [stored_image(user, name=f"p{i}.jpg") for i in range(2)]
     client.force_login(user)
     data = {"image_ids": [i.pk for i in images], "tier": "TIER_2K"}
 
@@ -413,7 +413,7 @@ def test_batch_orders_count_towards_the_rate_limit(owner_client, funded_user, im
 
 def test_a_batch_over_the_limit_is_refused(owner_client, funded_user, settings):
     settings.ENHANCEMENT_BATCH_MAX = 2
-    images = [make_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
+    images = [stored_image(funded_user, name=f"p{i}.jpg") for i in range(3)]
     response = owner_client.post(
         reverse("jobs:batch"),
         {"image_ids": [i.pk for i in images], "tier": "TIER_1K", "confirm": "1"},
@@ -431,7 +431,7 @@ def test_a_batch_with_nothing_selected_is_refused(owner_client, image):
 
 def test_a_batch_cannot_include_someone_elses_image(stranger_client, other_user, image):
     fund(other_user, 100)
-    theirs = make_image(other_user)
+    theirs = stored_image(other_user)
     data = {
         "image_ids": [theirs.pk, image.pk],
         "tier": "TIER_1K",

@@ -16,7 +16,7 @@ from enhancement import storage, tasks
 from enhancement.engines import EngineResult
 from enhancement.jobs import errors, ordering, sweeper, transitions, worker
 from enhancement.models import ImageEnhancementJob, JobStatus
-from tests.enhancement.jobs.factories import make_image
+from tests.factories import stored_image
 from tokens import services as tokens
 from tokens.models import TokenTransaction, TokenTransactionType
 
@@ -267,7 +267,7 @@ def test_refund_by_hand_is_idempotent_and_refuses_completed_jobs(staff_user, fun
     assert refunds(job).count() == 1
     assert tokens.get_balance(funded_user) == 100
 
-    done = order(funded_user, make_image(funded_user))
+    done = order(funded_user, stored_image(funded_user))
     tasks.run_enhancement_job(done.pk)
     with pytest.raises(errors.JobNotRefundable):
         transitions.refund_job(job=done, actor=staff_user)

@@ -12,7 +12,7 @@ from PIL import Image
 
 from enhancement.models import EnhancedImage
 from tests import images
-from tests.enhancement.conftest import upload_file
+from tests.factories import upload_file
 from tokens.models import TokenTransaction, UserTokenBalance
 
 URL = reverse("images:upload")

@@ -15,12 +15,12 @@ from enhancement import storage
 from enhancement.images import forms, services
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
 from tests import images
-from tests.enhancement.factories import (
+from tests.factories import (
     EnhancedImageFactory,
     ImageEnhancementJobFactory,
+    UserFactory,
     stored_image,
 )
-from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -11,8 +11,7 @@ from django.urls import reverse
 from enhancement import storage
 from enhancement.models import EnhancedImage, JobStatus
 from tests import images
-from tests.enhancement.conftest import upload_file
-from tests.enhancement.factories import ImageEnhancementJobFactory
+from tests.factories import ImageEnhancementJobFactory, upload_file
 from tests.fakes import s3
 
 if not s3.moto_available():  # pragma: no cover

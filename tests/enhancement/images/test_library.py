@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from enhancement.models import EnhancedImage, JobStatus
-from tests.enhancement.factories import EnhancedImageFactory, ImageEnhancementJobFactory
+from tests.factories import EnhancedImageFactory, ImageEnhancementJobFactory
 
 URL = reverse("images:library")
 
