@@ -1,5 +1,5 @@
-"""Races on PostgreSQL with real threads and connections: a double-submitted form, two workers
-claiming one job, a cancel racing a claim."""
+"""Races on PostgreSQL with real threads and connections: a double-submitted form, two batches
+for one balance, two workers claiming one job, a cancel racing a claim."""
 
 from __future__ import annotations
 
@@ -82,6 +82,33 @@ def test_two_concurrent_batches_of_the_same_form_make_one_set_of_jobs():
     )
 
     assert sorted(results[0]) == sorted(results[1])
+    assert ImageEnhancementJob.objects.count() == 2
+    assert tokens.get_balance(user) == 2
+    assert_ledger_balanced()
+
+
+def test_two_batches_racing_for_one_balance_the_loser_is_told_its_whole_total():
+    """The batch locks the balance row before it checks the total, so the check holds for the
+    spends that follow: the batch that loses the race is refused with its own total against
+    what the winner left, never half-spent and never with one job's cost."""
+    user = UserFactory(email="two-tabs@example.com")
+    fund(user, 6)  # one batch of two 1K jobs (4 tokens), not two
+    first = [stored_image(user, name=f"a{i}.jpg") for i in range(2)]
+    second = [stored_image(user, name=f"b{i}.jpg") for i in range(2)]
+
+    def order(i):
+        try:
+            return ordering.order_batch(user=user, images=(first, second)[i], tier="TIER_1K")
+        except tokens.InsufficientTokens as exc:
+            return exc
+
+    results = run_together(2, order)
+
+    refused = [r for r in results if isinstance(r, tokens.InsufficientTokens)]
+    ordered = [r for r in results if isinstance(r, list)]
+    assert len(refused) == 1 and len(ordered) == 1
+    assert (refused[0].needed, refused[0].available) == (4, 2)
+    assert len(ordered[0]) == 2
     assert ImageEnhancementJob.objects.count() == 2
     assert tokens.get_balance(user) == 2
     assert_ledger_balanced()
