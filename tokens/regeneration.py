@@ -216,6 +216,7 @@ WITH cur AS (
     FROM {balance} AS b
     JOIN unnest(%(ids)s::text[], %(entry_ids)s::text[]) AS m(balance_id, entry_id)
         ON b.id = m.balance_id
+    WHERE b.id = ANY(%(ids)s)  -- lets the planner read the batch by primary key
 ), calc AS (
     SELECT id, user_id, balance, last_regeneration, intervals, entry_id,
            LEAST(intervals, %(cap)s::int - balance) AS credit,
