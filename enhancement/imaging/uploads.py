@@ -7,9 +7,9 @@ import logging
 from dataclasses import dataclass, field
 from typing import IO
 
-from core.text import format_bytes
 from PIL import Image, ImageOps, JpegImagePlugin
 
+from core.text import format_bytes
 from enhancement.imaging.colour import cmyk_to_srgb, flatten_mode, icc_matches
 from enhancement.imaging.formats import (
     ACCEPTED_FORMATS,
