@@ -8,6 +8,7 @@ from pathlib import PurePosixPath
 
 from PIL import Image
 
+from core.text import join_or
 from enhancement import storage
 from enhancement.imaging import OUTPUT_FORMATS
 from enhancement.jobs.errors import JobError
@@ -17,10 +18,9 @@ from enhancement.models import ImageEnhancementJob, JobStatus
 DEFAULT_EXPORT_QUALITY = 90
 
 
-def formats_text() -> str:
-    """ "PNG, JPEG or WebP"."""
-    labels = [spec.label for spec in OUTPUT_FORMATS.values()]
-    return f"{', '.join(labels[:-1])} or {labels[-1]}"
+def choose_format_message() -> str:
+    """What a download with an unknown format is told: "Choose PNG, JPEG or WebP."."""
+    return f"Choose {join_or([spec.label for spec in OUTPUT_FORMATS.values()])}."
 
 
 def download_name(job: ImageEnhancementJob, extension: str) -> str:
@@ -44,7 +44,7 @@ def export_result(
     if job.status != JobStatus.COMPLETED or not job.enhanced_r2_key:
         raise JobError("This enhancement has no result to download.")
     if fmt not in OUTPUT_FORMATS:
-        raise JobError(f"Choose {formats_text()}.")
+        raise JobError(choose_format_message())
     quality = max(1, min(100, int(quality)))
     output = OUTPUT_FORMATS[fmt]
     with Image.open(io.BytesIO(storage.read_bytes(job.enhanced_r2_key.name))) as source:

@@ -9,7 +9,7 @@ from django.conf import settings
 
 from core.ids import ID_PATTERN
 from enhancement.imaging import OUTPUT_FORMATS
-from enhancement.jobs.export import DEFAULT_EXPORT_QUALITY, formats_text
+from enhancement.jobs.export import DEFAULT_EXPORT_QUALITY, choose_format_message
 from enhancement.jobs.tiers import choose_tier_message, labels_text, tier_options
 from enhancement.models import EnhancedImage
 
@@ -118,7 +118,7 @@ class DownloadForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["format"].error_messages["invalid_choice"] = f"Choose {formats_text()}."
+        self.fields["format"].error_messages["invalid_choice"] = choose_format_message()
 
     def clean_quality(self):
         quality = self.cleaned_data.get("quality")

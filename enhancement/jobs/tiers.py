@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.text import join_or
 from enhancement.engines import TierSpec, target_size
 from enhancement.jobs.errors import JobError
 from enhancement.models import EnhancedImage, EnhancementTier
@@ -17,8 +18,7 @@ from enhancement.models import EnhancedImage, EnhancementTier
 
 def labels_text() -> str:
     """ "1K, 2K or 4K": the tiers as a sentence names them."""
-    labels = [str(label) for label in EnhancementTier.labels]
-    return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
+    return join_or([str(label) for label in EnhancementTier.labels])
 
 
 def choose_tier_message() -> str:
