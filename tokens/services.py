@@ -93,6 +93,18 @@ def _lock(user: UserRef) -> UserTokenBalance:
     return row
 
 
+def _lock_and_regenerate(
+    user: UserRef, now: dt.datetime
+) -> tuple[UserTokenBalance, TokenTransaction | None]:
+    """The locked row with the regeneration due at `now` credited and written (in the caller's
+    transaction); the EARN_REGENERATION transaction, or None when nothing was due."""
+    row = _lock(user)
+    entry = regenerate_row(row, now)
+    if entry is not None:
+        _save(row, [entry])
+    return row, entry
+
+
 def _save(row: UserTokenBalance, entries: list[TokenTransaction]) -> None:
     """Write the row's new state and its ledger entries: one UPDATE, one INSERT."""
     UserTokenBalance.objects.filter(pk=row.pk).update(
@@ -255,11 +267,7 @@ def regenerate(*, user: UserRef, now: dt.datetime | None = None) -> TokenTransac
     """Credit the regeneration due to one user now (lock, apply, one EARN_REGENERATION
     transaction). Returns it, or None when nothing was due."""
     with transaction.atomic():
-        row = _lock(user)
-        entry = regenerate_row(row, now or timezone.now())
-        if entry is not None:
-            _save(row, [entry])
-        return entry
+        return _lock_and_regenerate(user, now or timezone.now())[1]
 
 
 def get_balance_status(user: UserRef, *, now: dt.datetime | None = None) -> BalanceStatus:
@@ -275,11 +283,8 @@ def get_balance_status(user: UserRef, *, now: dt.datetime | None = None) -> Bala
         ).credit
     ):
         with transaction.atomic():
-            row = _lock(user)
             now = given or timezone.now()
-            entry = regenerate_row(row, now)
-            if entry is not None:
-                _save(row, [entry])
+            row, _entry = _lock_and_regenerate(user, now)
     return BalanceStatus(
         balance=row.balance,
         cap=regeneration_cap(),
@@ -301,10 +306,7 @@ def lock_balance(*, user: UserRef) -> int:
     spends per job). Must be called inside `transaction.atomic()`."""
     if not transaction.get_connection().in_atomic_block:
         raise TransactionManagementError("lock_balance() needs the caller's transaction")
-    row = _lock(user)
-    entry = regenerate_row(row, timezone.now())
-    if entry is not None:
-        _save(row, [entry])
+    row, _entry = _lock_and_regenerate(user, timezone.now())
     return row.balance
 
 
