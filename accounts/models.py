@@ -37,6 +37,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     email_verified = models.DateTimeField(null=True, blank=True)
     image = models.URLField(max_length=500, blank=True, null=True)
     stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
+    # What other people see on shared and public pages; empty shows a neutral label. Never
+    # derived from `email` or `name` (a real name from Google is not a public name).
+    display_name = models.CharField(max_length=50, blank=True, default="")
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -96,6 +96,11 @@ class ImageEnhancementJob(TimestampedModel):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     processing_started_at = models.DateTimeField(null=True, blank=True)
     processing_completed_at = models.DateTimeField(null=True, blank=True)
+    # The running attempt's lease: the worker renews it while the engine works; the sweeper
+    # takes a PROCESSING job whose lease lapsed for one whose worker died.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The user's choice: automatic light-and-colour correction on top of the enhancement.
+    auto_adjust = models.BooleanField(default=False)
     # Who retried or refunded this job by hand, oldest first: {"action", "at", "by_id", "by"}.
     staff_actions = models.JSONField(default=list, blank=True)
 
