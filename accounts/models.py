@@ -6,6 +6,9 @@ from django.utils import timezone
 from core.fields import IdField
 
 
+PUBLIC_NAME_FALLBACK = "A Lumen member"
+
+
 class UserManager(BaseUserManager):
     use_in_migrations = True
 
@@ -39,7 +42,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     # What other people see on shared and public pages; empty shows a neutral label. Never
     # derived from `email` or `name` (a real name from Google is not a public name).
-    display_name = models.CharField(max_length=50, blank=True, default="")
+    public_name = models.CharField(max_length=50, blank=True, default="")
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -66,5 +69,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.name or (self.email or "").split("@")[0]
 
     @property
-    def display_name(self):
-        return self.get_short_name()
+    def public_label(self) -> str:
+        """How this user is named to anyone else: the public name they chose, or a neutral
+        label. Never any part of the e-mail address or the account's real name."""
+        return self.public_name or PUBLIC_NAME_FALLBACK
