@@ -228,13 +228,13 @@ def bench_image(user, photo: bytes, n: int):
 
     image_id = new_id()
     original = storage.save_bytes(
-        storage.original_key(user_id=user.pk, image_id=image_id, extension="jpg"),
+        storage.original_key(image_id=image_id, extension="jpg"),
         photo,
         content_type="image/jpeg",
     )
     preview, _, _ = imaging.make_derivative(photo, max_dimension=settings.DERIVATIVE_PREVIEW_MAX)
     preview_key = storage.save_bytes(
-        storage.preview_key(user_id=user.pk, image_id=image_id), preview, content_type="image/webp"
+        storage.preview_key(image_id=image_id), preview, content_type="image/webp"
     )
     from PIL import Image
 

@@ -10,5 +10,9 @@ from enhancement.models import EnhancedImage
 def delete_stored_objects(sender, instance, **kwargs):
     """However an image row goes (`delete_image`, the admin, its owner's account deleted), every
     object under its prefix goes too: after the commit, so a rolled-back delete loses nothing."""
-    prefix = storage.image_prefix(user_id=instance.user_id, image_id=instance.pk)
-    transaction.on_commit(lambda: storage.delete_prefix(prefix), robust=True)
+    prefixes = [
+        storage.image_prefix(image_id=instance.pk),
+        storage.legacy_image_prefix(user_id=instance.user_id, image_id=instance.pk),
+    ]
+    for prefix in prefixes:
+        transaction.on_commit(lambda prefix=prefix: storage.delete_prefix(prefix), robust=True)

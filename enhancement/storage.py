@@ -2,9 +2,12 @@
 
 Key layout (private by default, never the uploaded file name):
 
-    users/<user id>/images/<image id>/original.<ext>
-    users/<user id>/images/<image id>/thumb.webp, preview.webp
-    users/<user id>/images/<image id>/jobs/<job id>/enhanced.<ext>, preview.webp
+    images/<image id>/original.<ext>
+    images/<image id>/thumb.webp, preview.webp
+    images/<image id>/jobs/<job id>/enhanced.<ext>, preview.webp
+
+Keys never name the owner (they are seen in URLs); images stored under the earlier
+`users/<user id>/images/<image id>/` keep their stored names and are deleted with their row.
 
 Objects are private. On S3/R2 a URL is a signed, expiring URL from django-storages. On the local
 folder a URL is a signed, expiring link to `serve_file` (same contract: whoever was shown the page
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import mimetypes
 import posixpath
+import re
 from urllib.parse import quote
 
 from django.conf import settings
@@ -23,6 +27,8 @@ from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.urls import reverse
+
+from core.ids import ID_REGEX
 
 _SIGNER_SALT = "enhancement.storage.local-url"
 
@@ -36,32 +42,42 @@ def is_local() -> bool:
 
 
 # --- keys ---------------------------------------------------------------------------------------
-def image_prefix(*, user_id: str, image_id: str) -> str:
+# Keys name the object, never its owner: a key (and so a signed URL, a bucket URL or a public
+# gallery link) carries the image's and job's random ids and nothing about who uploaded them.
+_IMAGE_PREFIX = re.compile(rf"^(?:images/{ID_REGEX}/|users/{ID_REGEX}/images/{ID_REGEX}/)")
+
+
+def image_prefix(*, image_id: str) -> str:
+    return f"images/{image_id}/"
+
+
+def legacy_image_prefix(*, user_id: str, image_id: str) -> str:
+    """Where images stored before keys stopped naming their owner live (deleted alongside)."""
     return f"users/{user_id}/images/{image_id}/"
 
 
-def original_key(*, user_id: str, image_id: str, extension: str) -> str:
-    return image_prefix(user_id=user_id, image_id=image_id) + f"original.{extension}"
+def original_key(*, image_id: str, extension: str) -> str:
+    return image_prefix(image_id=image_id) + f"original.{extension}"
 
 
-def thumbnail_key(*, user_id: str, image_id: str) -> str:
-    return image_prefix(user_id=user_id, image_id=image_id) + "thumb.webp"
+def thumbnail_key(*, image_id: str) -> str:
+    return image_prefix(image_id=image_id) + "thumb.webp"
 
 
-def preview_key(*, user_id: str, image_id: str) -> str:
-    return image_prefix(user_id=user_id, image_id=image_id) + "preview.webp"
+def preview_key(*, image_id: str) -> str:
+    return image_prefix(image_id=image_id) + "preview.webp"
 
 
-def job_prefix(*, user_id: str, image_id: str, job_id: str) -> str:
-    return image_prefix(user_id=user_id, image_id=image_id) + f"jobs/{job_id}/"
+def job_prefix(*, image_id: str, job_id: str) -> str:
+    return image_prefix(image_id=image_id) + f"jobs/{job_id}/"
 
 
-def job_result_key(*, user_id: str, image_id: str, job_id: str, extension: str) -> str:
-    return job_prefix(user_id=user_id, image_id=image_id, job_id=job_id) + f"enhanced.{extension}"
+def job_result_key(*, image_id: str, job_id: str, extension: str) -> str:
+    return job_prefix(image_id=image_id, job_id=job_id) + f"enhanced.{extension}"
 
 
-def job_preview_key(*, user_id: str, image_id: str, job_id: str) -> str:
-    return job_prefix(user_id=user_id, image_id=image_id, job_id=job_id) + "preview.webp"
+def job_preview_key(*, image_id: str, job_id: str) -> str:
+    return job_prefix(image_id=image_id, job_id=job_id) + "preview.webp"
 
 
 # --- objects ------------------------------------------------------------------------------------
@@ -94,7 +110,7 @@ def delete_keys(keys) -> None:
 
 def delete_prefix(prefix: str) -> None:
     """Delete every object under `prefix` (a folder-like key ending in '/')."""
-    if not prefix.endswith("/") or prefix.count("/") < 4:
+    if not prefix.endswith("/") or not _IMAGE_PREFIX.match(prefix):
         raise ValueError(f"refusing to delete a prefix this broad: {prefix!r}")
     storage = get_storage()
     if is_local():

@@ -2,10 +2,11 @@
 
 from django.urls import include, path
 
+import core.converters  # noqa: F401 (registers <id:...> and <signed:...>)
 from enhancement import views
 
 urlpatterns = [
-    path("media/f/<str:token>/", views.serve_file, name="media_file"),
+    path("media/f/<signed:token>/", views.serve_file, name="media_file"),
     path("", include("enhancement.images.urls")),
     path("", include("enhancement.jobs.urls")),
 ]

@@ -196,13 +196,13 @@ class EnhancedImageFactory(factory.django.DjangoModelFactory):
     original_size_bytes = 12345
     original_format = "jpeg"
     original_r2_key = factory.LazyAttribute(
-        lambda o: storage.original_key(user_id=o.user.pk, image_id=o.id, extension="jpg")
+        lambda o: storage.original_key(image_id=o.id, extension="jpg")
     )
     thumbnail_r2_key = factory.LazyAttribute(
-        lambda o: storage.thumbnail_key(user_id=o.user.pk, image_id=o.id)
+        lambda o: storage.thumbnail_key(image_id=o.id)
     )
     preview_r2_key = factory.LazyAttribute(
-        lambda o: storage.preview_key(user_id=o.user.pk, image_id=o.id)
+        lambda o: storage.preview_key(image_id=o.id)
     )
 
 
@@ -220,7 +220,7 @@ class ImageEnhancementJobFactory(factory.django.DjangoModelFactory):
     enhanced_r2_key = factory.LazyAttribute(
         lambda o: (
             storage.job_result_key(
-                user_id=o.user.pk, image_id=o.image.pk, job_id="j" + new_id()[1:], extension="jpg"
+                image_id=o.image.pk, job_id="j" + new_id()[1:], extension="jpg"
             )
             if o.status == JobStatus.COMPLETED
             else None

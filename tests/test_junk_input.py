@@ -6,8 +6,11 @@ strings and form fields of the wrong type, absurd numbers, unknown choices, huge
 values. The destructive actions (cancel, then delete) go last, so the others find their objects."""
 
 import itertools
+from urllib.parse import unquote
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from enhancement.jobs import ordering
@@ -50,7 +53,32 @@ KNOWN_ROUTES = {
 # Words of the route names that destroy what the other routes need, in the order they run last.
 DESTRUCTIVE = ("cancel", "delete")
 
-JUNK_VALUES = ["", "0", "-1", "99999999999999999999", "abc", "TIER_8K", "ünï💥", "x" * 5000, "1e9"]
+JUNK_VALUES = [
+    "",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "abc",
+    "TIER_8K",
+    "ünï💥",
+    "x" * 5000,
+    "1e9",
+    "\x00",  # PostgreSQL refuses NUL in text: it must never reach a query
+    "abc\x00def",
+    "evil\r\nX-Injected: yes",
+]
+# What may stand where an id or a token belongs in a path: each is a 404, before any query.
+JUNK_PATH_PARTS = [
+    "abc%00def",
+    "%00",
+    "a" + "0" * 23 + "%00",  # one short, then NUL
+    "A" + "b" * 24,  # upper case: not an id
+    "b" * 26,
+    "x" * 300,
+    "%27%20or%201=1--",
+    "%C3%BC" * 12,
+    "..%2F..%2Fetc%2Fpasswd",
+]
 FIELDS = [
     "tier",
     "request_key",
@@ -141,3 +169,28 @@ def test_no_junk_gets_a_500(owner_client, user, parameter_values):
         + sum(j.tokens_cost for j in ImageEnhancementJob.objects.filter(status="PENDING"))
         == 50
     )
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["owner", "anonymous"])
+def test_junk_in_a_path_id_is_a_404_before_any_query(
+    signed_in, owner_client, anon_client, parameter_values
+):
+    """Every route with an id or a token in its path, each junk id in turn, GET and POST."""
+    client = owner_client if signed_in else anon_client
+    routes = [(n, r, p) for n, r, p in project_routes() if p]
+    assert len(routes) >= 8, "the walk found too few routes with path parameters"
+    for name, _route, parameters in routes:
+        real = reverse(name, kwargs={p: parameter_values[p] for p in parameters})
+        for parameter in parameters:
+            for junk in JUNK_PATH_PARTS:
+                url = real.replace(f"/{parameter_values[parameter]}/", f"/{junk}/", 1)
+                assert url != real
+                for method in ("get", "post"):
+                    with CaptureQueriesContext(connection) as queries:
+                        response = getattr(client, method)(url)
+                    # (a POST to a GET-only view whose token merely looks like one: 405)
+                    expected = {404, 405} if method == "post" else {404}
+                    assert response.status_code in expected, (method, url, response.status_code)
+                    # the 404 page may read the session and the balance, never the junk
+                    sent = unquote(junk)
+                    assert not [q for q in queries if sent in q["sql"]], (url, queries[:])

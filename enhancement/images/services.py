@@ -112,7 +112,7 @@ def create_image(
     must be committed once this returns, or objects could outlive a rolled-back row.
     """
     image_id = new_id()
-    keys = {"user_id": user.pk, "image_id": image_id}
+    keys = {"image_id": image_id}
     # The preview is made from the original; the thumbnail from the (much smaller) preview,
     # which saves decoding a large original twice.
     preview, _pw, _ph = imaging.make_derivative(

@@ -219,7 +219,7 @@ def _store_result(job: ImageEnhancementJob, result: EngineResult) -> list[str]:
     """Write the enhanced image and its preview under the job's keys; returns the names stored
     (the caller deletes them if the job turns out not to want them)."""
     extension = imaging.extension_for(result.format)
-    ids = {"user_id": job.user_id, "image_id": job.image_id, "job_id": job.pk}
+    ids = {"image_id": job.image_id, "job_id": job.pk}
     written = []
     try:
         written.append(

@@ -11,10 +11,12 @@ from django.db import connection
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
+from core.ids import new_id
 from enhancement import storage
 from enhancement.images import forms, services
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
 from tests import images
+from tests.media import media_keys
 from tests.factories import (
     EnhancedImageFactory,
     ImageEnhancementJobFactory,
@@ -50,14 +52,14 @@ ACTIONS = [
 def test_a_stranger_gets_404_for_every_page_and_action_and_nothing_changes(
     stranger_client, image, method, name, data
 ):
-    keys_before = storage.list_keys(storage.image_prefix(user_id=image.user_id, image_id=image.pk))
+    keys_before = storage.list_keys(storage.image_prefix(image_id=image.pk))
 
     response = getattr(stranger_client, method)(url(name, image), data or {})
 
     assert response.status_code == 404
     fresh = EnhancedImage.objects.get(pk=image.pk)
     assert (fresh.name, fresh.description, fresh.is_public) == ("Sunset", None, False)
-    assert storage.list_keys(storage.image_prefix(user_id=image.user_id, image_id=image.pk)) == (
+    assert storage.list_keys(storage.image_prefix(image_id=image.pk)) == (
         keys_before
     )
 
@@ -74,7 +76,7 @@ def test_anonymous_is_sent_to_login_for_every_page_and_action(
 
 
 def test_an_unknown_image_is_404(owner_client):
-    assert owner_client.get(reverse("images:detail", args=["nosuchimage"])).status_code == 404
+    assert owner_client.get(reverse("images:detail", args=[new_id()])).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_the_owner_sees_preview_details_and_actions(owner_client, image):
     assert response.status_code == 200
     html = response.content.decode()
     assert "Sunset" in html
-    assert storage.url_for(image.preview_r2_key.name) in html
+    assert image.preview_r2_key.name in media_keys(html)
     assert f"{image.original_width} × {image.original_height} px" in html
     assert "JPEG" in html
     assert url("download_original", image) in html
@@ -120,7 +122,7 @@ def test_the_owner_sees_preview_details_and_actions(owner_client, image):
     assert url("publish", image) in html
     assert url("edit", image) in html
     # Pages show derivatives only: no link to the original object itself.
-    assert storage.url_for(image.original_r2_key.name) not in html
+    assert image.original_r2_key.name not in media_keys(html)
     assert response.context["image"] == image  # the jobs panel gets the image
 
 
@@ -215,10 +217,10 @@ def test_delete_removes_the_row_its_jobs_and_every_stored_object(
 ):
     other = stored_image(user, name="Keep me")
     job = ImageEnhancementJobFactory(image=image, status=JobStatus.COMPLETED)
-    job_keys = {"user_id": user.pk, "image_id": image.pk, "job_id": job.pk}
+    job_keys = {"image_id": image.pk, "job_id": job.pk}
     storage.save_bytes(storage.job_result_key(**job_keys, extension="jpg"), b"enhanced")
     storage.save_bytes(storage.job_preview_key(**job_keys), b"preview")
-    prefix = storage.image_prefix(user_id=user.pk, image_id=image.pk)
+    prefix = storage.image_prefix(image_id=image.pk)
     assert len(storage.list_keys(prefix)) == 5
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -228,7 +230,7 @@ def test_delete_removes_the_row_its_jobs_and_every_stored_object(
     assert not EnhancedImage.objects.filter(pk=image.pk).exists()
     assert not ImageEnhancementJob.objects.filter(pk=job.pk).exists()
     assert storage.list_keys(prefix) == []
-    assert len(storage.list_keys(storage.image_prefix(user_id=user.pk, image_id=other.pk))) == 3
+    assert len(storage.list_keys(storage.image_prefix(image_id=other.pk))) == 3
 
 
 def test_deleting_an_account_deletes_the_stored_objects_of_its_images(
@@ -237,16 +239,17 @@ def test_deleting_an_account_deletes_the_stored_objects_of_its_images(
     keep = stored_image(other_user, name="Bob's")
     job = ImageEnhancementJobFactory(image=image, status=JobStatus.COMPLETED)
     storage.save_bytes(
-        storage.job_result_key(user_id=user.pk, image_id=image.pk, job_id=job.pk, extension="jpg"),
+        storage.job_result_key(image_id=image.pk, job_id=job.pk, extension="jpg"),
         b"enhanced",
     )
-    assert len(storage.list_keys(f"users/{user.pk}/")) == 4
+    mine = [storage.image_prefix(image_id=image.pk)]
+    assert sum(len(storage.list_keys(p)) for p in mine) == 4
 
     with django_capture_on_commit_callbacks(execute=True):
         user.delete()  # e.g. from the admin: the images go by cascade
 
-    assert storage.list_keys(f"users/{user.pk}/") == []
-    assert len(storage.list_keys(f"users/{other_user.pk}/images/{keep.pk}/")) == 3
+    assert sum(len(storage.list_keys(p)) for p in mine) == 0
+    assert len(storage.list_keys(storage.image_prefix(image_id=keep.pk))) == 3
 
 
 @pytest.mark.parametrize("status", [JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED])
@@ -254,7 +257,7 @@ def test_an_image_being_enhanced_is_not_deleted(
     owner_client, user, image, status, django_capture_on_commit_callbacks
 ):
     ImageEnhancementJobFactory(image=image, status=status)
-    prefix = storage.image_prefix(user_id=user.pk, image_id=image.pk)
+    prefix = storage.image_prefix(image_id=image.pk)
 
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         response = owner_client.post(url("delete", image))
@@ -269,7 +272,7 @@ def test_an_image_being_enhanced_is_not_deleted(
 def test_a_rolled_back_delete_keeps_the_files(user, image, django_capture_on_commit_callbacks):
     from django.db import transaction
 
-    prefix = storage.image_prefix(user_id=user.pk, image_id=image.pk)
+    prefix = storage.image_prefix(image_id=image.pk)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         try:
             with transaction.atomic():
@@ -328,7 +331,7 @@ def test_an_unpublished_image_stays_hidden_from_others(stranger_client, anon_cli
     response = anon_client.get(url("detail", image))
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     # the same answers as for an id that does not exist
-    assert stranger_client.get(reverse("images:detail", args=["nosuchimage"])).status_code == 404
+    assert stranger_client.get(reverse("images:detail", args=[new_id()])).status_code == 404
     image.refresh_from_db()
     assert image.view_count == 0
 
@@ -405,7 +408,7 @@ def test_the_admin_lists_images_with_thumbnails_search_and_filters(
     assert response.status_code == 200
     html = response.content.decode()
     assert "Sunset" in html and "Bob&#x27;s photo" in html
-    assert storage.url_for(image.thumbnail_r2_key.name) in html
+    assert image.thumbnail_r2_key.name in media_keys(html)
 
     found = admin_client_.get(changelist, {"q": "alice@example.com"}).content.decode()
     assert "Sunset" in found and "Bob&#x27;s photo" not in found
@@ -417,7 +420,7 @@ def test_the_admin_change_page_shows_a_preview_and_read_only_audit_fields(admin_
     response = admin_client_.get(reverse("admin:enhancement_enhancedimage_change", args=[image.pk]))
     assert response.status_code == 200
     html = response.content.decode()
-    assert storage.url_for(image.preview_r2_key.name) in html
+    assert image.preview_r2_key.name in media_keys(html)
     assert 'name="original_r2_key"' not in html  # shown, not editable
     assert 'name="view_count"' not in html
     assert 'name="name"' in html
@@ -426,7 +429,7 @@ def test_the_admin_change_page_shows_a_preview_and_read_only_audit_fields(admin_
 def test_deleting_in_the_admin_removes_the_stored_objects(
     admin_client_, user, image, django_capture_on_commit_callbacks
 ):
-    prefix = storage.image_prefix(user_id=user.pk, image_id=image.pk)
+    prefix = storage.image_prefix(image_id=image.pk)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client_.post(
             reverse("admin:enhancement_enhancedimage_delete", args=[image.pk]), {"post": "yes"}

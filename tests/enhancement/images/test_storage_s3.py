@@ -51,7 +51,8 @@ def test_an_upload_stores_private_objects_under_the_user_and_image(
 
     assert response.status_code == 200
     image = EnhancedImage.objects.get()
-    prefix = f"users/{user.pk}/images/{image.pk}/"
+    prefix = f"images/{image.pk}/"
+    assert user.pk not in prefix
     assert s3.list_keys(s3_endpoint, bucket) == [
         prefix + "original.jpg",
         prefix + "preview.webp",
@@ -116,10 +117,10 @@ def test_delete_removes_every_object_under_the_prefix(
     image, kept = EnhancedImage.objects.order_by("name")
     job = ImageEnhancementJobFactory(image=image, status=JobStatus.COMPLETED)
     storage.save_bytes(
-        storage.job_result_key(user_id=user.pk, image_id=image.pk, job_id=job.pk, extension="jpg"),
+        storage.job_result_key(image_id=image.pk, job_id=job.pk, extension="jpg"),
         b"enhanced",
     )
-    prefix = storage.image_prefix(user_id=user.pk, image_id=image.pk)
+    prefix = storage.image_prefix(image_id=image.pk)
     assert len(s3.list_keys(s3_endpoint, bucket, prefix)) == 4
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -127,7 +128,7 @@ def test_delete_removes_every_object_under_the_prefix(
 
     assert response.status_code == 302
     assert s3.list_keys(s3_endpoint, bucket, prefix) == []
-    kept_prefix = storage.image_prefix(user_id=user.pk, image_id=kept.pk)
+    kept_prefix = storage.image_prefix(image_id=kept.pk)
     assert len(s3.list_keys(s3_endpoint, bucket, kept_prefix)) == 3
 
 

@@ -28,7 +28,7 @@ def post_files(client, *files, keep_location=False, **extra):
 
 
 def prefix_of(image):
-    return f"users/{image.user_id}/images/{image.pk}/"
+    return f"images/{image.pk}/"
 
 
 def read_stored(key):

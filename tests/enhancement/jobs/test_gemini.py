@@ -145,7 +145,7 @@ def test_a_permanent_refusal_refunds_at_once(funded_user, photo, fake_gemini, re
     assert job.enhanced_r2_key.name in (None, "")
     assert (
         storage.list_keys(
-            storage.job_prefix(user_id=job.user_id, image_id=job.image_id, job_id=job.pk)
+            storage.job_prefix(image_id=job.image_id, job_id=job.pk)
         )
         == []
     )

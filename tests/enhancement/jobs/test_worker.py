@@ -39,7 +39,7 @@ def spends(job):
 
 def job_keys(job):
     return storage.list_keys(
-        storage.job_prefix(user_id=job.user_id, image_id=job.image_id, job_id=job.pk)
+        storage.job_prefix(image_id=job.image_id, job_id=job.pk)
     )
 
 
@@ -59,7 +59,7 @@ def test_an_order_runs_through_the_queue_to_completed(
     assert job.engine == "local"
     assert job.processing_started_at <= job.processing_completed_at
     assert job.error_message is None and job.retry_count == 0
-    prefix = f"users/{funded_user.pk}/images/{image.pk}/jobs/{job.pk}/"
+    prefix = f"images/{image.pk}/jobs/{job.pk}/"
     assert job.enhanced_r2_key.name == prefix + "enhanced.jpg"
     assert job.enhanced_preview_r2_key.name == prefix + "preview.webp"
     data = storage.read_bytes(job.enhanced_r2_key.name)
