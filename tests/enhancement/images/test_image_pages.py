@@ -16,13 +16,13 @@ from enhancement import storage
 from enhancement.images import forms, services
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
 from tests import images
-from tests.media import media_keys
 from tests.factories import (
     EnhancedImageFactory,
     ImageEnhancementJobFactory,
     UserFactory,
     stored_image,
 )
+from tests.media import media_keys
 
 pytestmark = pytest.mark.django_db
 
@@ -59,9 +59,7 @@ def test_a_stranger_gets_404_for_every_page_and_action_and_nothing_changes(
     assert response.status_code == 404
     fresh = EnhancedImage.objects.get(pk=image.pk)
     assert (fresh.name, fresh.description, fresh.is_public) == ("Sunset", None, False)
-    assert storage.list_keys(storage.image_prefix(image_id=image.pk)) == (
-        keys_before
-    )
+    assert storage.list_keys(storage.image_prefix(image_id=image.pk)) == (keys_before)
 
 
 @pytest.mark.parametrize(("method", "name", "data"), ACTIONS)
