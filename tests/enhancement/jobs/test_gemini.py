@@ -143,12 +143,7 @@ def test_a_permanent_refusal_refunds_at_once(funded_user, photo, fake_gemini, re
     assert job.retry_count == 0
     assert job.error_message == message
     assert job.enhanced_r2_key.name in (None, "")
-    assert (
-        storage.list_keys(
-            storage.job_prefix(image_id=job.image_id, job_id=job.pk)
-        )
-        == []
-    )
+    assert storage.list_keys(storage.job_prefix(image_id=job.image_id, job_id=job.pk)) == []
     assert ledger(job) == [
         (TokenTransactionType.SPEND_ENHANCEMENT, -2),
         (TokenTransactionType.REFUND, 2),

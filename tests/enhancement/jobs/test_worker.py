@@ -38,9 +38,7 @@ def spends(job):
 
 
 def job_keys(job):
-    return storage.list_keys(
-        storage.job_prefix(image_id=job.image_id, job_id=job.pk)
-    )
+    return storage.list_keys(storage.job_prefix(image_id=job.image_id, job_id=job.pk))
 
 
 @pytest.mark.parametrize(
