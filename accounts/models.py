@@ -4,7 +4,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.fields import IdField
-
+from core.validators import no_control_characters
 
 PUBLIC_NAME_FALLBACK = "A Lumen member"
 
@@ -42,7 +42,9 @@ class User(AbstractBaseUser, PermissionsMixin):
     stripe_customer_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     # What other people see on shared and public pages; empty shows a neutral label. Never
     # derived from `email` or `name` (a real name from Google is not a public name).
-    public_name = models.CharField(max_length=50, blank=True, default="")
+    public_name = models.CharField(
+        max_length=50, blank=True, default="", validators=[no_control_characters]
+    )
     is_staff = models.BooleanField(default=False)
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=timezone.now)

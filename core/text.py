@@ -1,5 +1,7 @@
 """Small formatting helpers shared by pages and messages."""
 
+import unicodedata
+
 
 def format_bytes(n: int) -> str:
     """A size as people read it: "50 MB", "1.5 KB", "12 bytes" (binary units)."""
@@ -15,3 +17,37 @@ def join_or(words: list[str]) -> str:
     if len(words) == 1:
         return words[0]
     return f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+# --- text that people type ----------------------------------------------------------------------
+# Control and format characters (Unicode category C: C0/C1 controls such as CR, LF, NUL and ESC,
+# zero-width and bidirectional overrides, unassigned and private-use code points) never belong in
+# a name: they break headers (a CR LF in a download's file name), hide text or reorder it.
+_KEPT_IN_TEXT = {"\n", "\t"}
+
+
+def _is_control(ch: str) -> bool:
+    return unicodedata.category(ch)[0] == "C"
+
+
+def clean_line(value: str) -> str:
+    """One line of text as we store a name: every run of whitespace or control characters
+    becomes one space, the ends are trimmed. `"evil\\r\\nX-Injected: yes"` -> `"evil
+    X-Injected: yes"`."""
+    value = unicodedata.normalize("NFC", value or "")
+    spaced = "".join(" " if (_is_control(ch) or ch.isspace()) else ch for ch in value)
+    return " ".join(spaced.split())
+
+
+def clean_text(value: str) -> str:
+    """Several lines (a description): line breaks (any of CR LF, CR, LF) and tabs are kept as
+    LF and tab, every other control character goes, trailing spaces on lines and the ends are
+    trimmed."""
+    value = unicodedata.normalize("NFC", value or "").replace("\r\n", "\n").replace("\r", "\n")
+    kept = "".join(ch for ch in value if ch in _KEPT_IN_TEXT or not _is_control(ch))
+    return "\n".join(line.rstrip() for line in kept.split("\n")).strip()
+
+
+def has_control_characters(value: str, *, multiline: bool = False) -> bool:
+    allowed = _KEPT_IN_TEXT | {"\r"} if multiline else set()
+    return any(_is_control(ch) and ch not in allowed for ch in value or "")

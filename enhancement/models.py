@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 
 from core.fields import TimestampedModel
+from core.validators import no_control_characters, no_control_characters_but_line_breaks
 from enhancement import storage
 
 
@@ -34,8 +35,10 @@ class EnhancedImage(TimestampedModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enhanced_images"
     )
-    name = models.CharField(max_length=255)
-    description = models.TextField(null=True, blank=True)
+    name = models.CharField(max_length=255, validators=[no_control_characters])
+    description = models.TextField(
+        null=True, blank=True, validators=[no_control_characters_but_line_breaks]
+    )
     # The storage key of the original; `original_url` (a property) is what storage gives for it.
     original_r2_key = models.FileField(max_length=500)
     original_width = models.PositiveIntegerField()

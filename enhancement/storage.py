@@ -29,8 +29,10 @@ from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.urls import reverse
 
 from core.ids import ID_REGEX
+from core.text import clean_line
 
 _SIGNER_SALT = "enhancement.storage.local-url"
+MAX_DOWNLOAD_NAME = 150  # characters of a download's file name
 
 
 def get_storage() -> Storage:
@@ -182,9 +184,20 @@ def unsign_local_token(token: str) -> tuple[str, str]:
 
 
 def attachment_header(filename: str) -> str:
-    ascii_name = filename.encode("ascii", "ignore").decode() or "download"
-    ascii_name = ascii_name.replace('"', "")
-    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+    """`Content-Disposition: attachment` for any stored name, whatever it holds: control
+    characters (a CR LF would split the header) become spaces, the quoted ASCII fallback keeps
+    printable ASCII but quotes and backslashes, and the full name goes in RFC 5987's
+    percent-encoded `filename*`. Long names are cut (keeping the extension)."""
+    name = clean_line(filename)
+    stem, ext = posixpath.splitext(name)
+    if len(name) > MAX_DOWNLOAD_NAME:
+        name = stem[: MAX_DOWNLOAD_NAME - len(ext)].rstrip() + ext
+    ascii_name = " ".join(
+        "".join(ch for ch in name if " " <= ch <= "~" and ch not in '"\\').split()
+    )
+    if not posixpath.splitext(ascii_name)[0].strip(" ."):
+        ascii_name = "download" + ext if ext.isascii() else "download"
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name or ascii_name)}"
 
 
 def content_type_for(key: str) -> str:

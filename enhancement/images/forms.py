@@ -16,6 +16,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
+from core.forms import DescriptionField, NameField
 from core.text import format_bytes
 from enhancement import imaging
 from enhancement.models import EnhancedImage
@@ -162,14 +163,21 @@ class UploadForm(forms.Form):
 
 
 class ImageEditForm(forms.ModelForm):
+    # Line breaks and other control characters never reach a stored name (a name goes into the
+    # download's Content-Disposition header); a description keeps its line breaks only.
+    name = NameField(
+        max_length=255, error_messages={"required": "Give the image a name."}, label="Name"
+    )
+    description = DescriptionField(
+        required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+
     class Meta:
         model = EnhancedImage
         fields = ["name", "description"]
-        widgets = {"description": forms.Textarea(attrs={"rows": 4})}
-        error_messages = {"name": {"required": "Give the image a name."}}
 
     def clean_description(self):
-        return (self.cleaned_data.get("description") or "").strip() or None
+        return self.cleaned_data.get("description") or None
 
 
 class PublishForm(forms.Form):

@@ -35,6 +35,11 @@ class ExportedFile:
     filename: str
 
 
+UNREADABLE_RESULT_MESSAGE = (
+    "This result could not be converted. Download it as stored, or ask us for help."
+)
+
+
 def export_result(
     *, job: ImageEnhancementJob, fmt: str, quality: int = DEFAULT_EXPORT_QUALITY
 ) -> ExportedFile:
@@ -47,8 +52,12 @@ def export_result(
         raise JobError(choose_format_message())
     quality = max(1, min(100, int(quality)))
     output = OUTPUT_FORMATS[fmt]
-    with Image.open(io.BytesIO(storage.read_bytes(job.enhanced_r2_key.name))) as source:
+    try:
+        source = Image.open(io.BytesIO(storage.read_bytes(job.enhanced_r2_key.name)))
         source.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:  # missing or unreadable
+        raise JobError(UNREADABLE_RESULT_MESSAGE) from exc
+    with source:
         icc_profile = source.info.get("icc_profile")
         image = source
         if fmt == "jpeg" and image.mode not in ("RGB", "L"):

@@ -167,7 +167,16 @@ def download(request, job_id: str):
             storage.url_for(key, download_name=export.download_name(job, extension))
         )
     else:
-        exported = export.export_result(job=job, fmt=fmt, quality=form.cleaned_data["quality"])
+        try:
+            exported = export.export_result(job=job, fmt=fmt, quality=form.cleaned_data["quality"])
+        except JobError as exc:
+            return _problem(
+                request,
+                title="Cannot download",
+                message=str(exc),
+                status=409,
+                back_url=reverse("images:detail", args=[job.image_id]),
+            )
         response = HttpResponse(exported.data, content_type=exported.content_type)
         response["Content-Disposition"] = storage.attachment_header(exported.filename)
         response["X-Content-Type-Options"] = "nosniff"
