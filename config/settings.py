@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "django_htmx",
     "django_q",
+    "djstripe",  # before billing: its handlers sync an event's object before billing's read it
     "accounts",
     "tokens",
     "enhancement",
@@ -281,6 +282,18 @@ GEMINI_PROMPT = env(
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="gbp")
 STRIPE_SECRET_KEY = env("STRIPE_SECRET_KEY", default="")
 STRIPE_PUBLISHABLE_KEY = env("STRIPE_PUBLISHABLE_KEY", default="")
+# dj-stripe: a live key means live mode; the webhook's signing secret lives in its
+# WebhookEndpoint row (README, "Billing"), not in a setting.
+STRIPE_LIVE_MODE = STRIPE_SECRET_KEY.startswith(("sk_live_", "rk_live_"))
+DJSTRIPE_FOREIGN_KEY_TO_FIELD = "id"
+DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
+if env("STRIPE_API_HOST", default=""):
+    # Another Stripe API server (stripe-mock, a local fake). Never in production (djstripe.W002).
+    STRIPE_API_HOST = env("STRIPE_API_HOST")
+# The success page polls for the grant every few seconds and says the webhook is late after
+# this long.
+BILLING_SUCCESS_POLL_SECONDS = positive_int("BILLING_SUCCESS_POLL_SECONDS", 2)
+BILLING_WEBHOOK_LATE_SECONDS = positive_int("BILLING_WEBHOOK_LATE_SECONDS", 30)
 # The plans a fresh install sells (`manage.py seed`). max_rollover 0 = unlimited. Paid tiers
 # above Hobby get the priority queue; Studio also gets the API.
 DEFAULT_SUBSCRIPTION_PLANS = [
