@@ -12,6 +12,13 @@ class TokenTransactionType(models.TextChoices):
     EARN_BONUS = "EARN_BONUS", "Bonus"
     SPEND_ENHANCEMENT = "SPEND_ENHANCEMENT", "Enhancement"
     REFUND = "REFUND", "Refund"
+    # Tokens taken back because the payment that bought them was refunded or lost a dispute
+    # (negative; never more than the balance: `tokens.services.claw_back`).
+    CLAWBACK = "CLAWBACK", "Taken back (payment refunded)"
+
+
+# The types whose amount is negative: they take tokens away. Every other type adds.
+DEBIT_TYPES = (TokenTransactionType.SPEND_ENHANCEMENT, TokenTransactionType.CLAWBACK)
 
 
 class UserTokenBalance(TimestampedModel):
@@ -59,8 +66,8 @@ class TokenTransaction(models.Model):
                 condition=Q(balance_after__gte=0), name="tokentx_balance_after_not_negative"
             ),
             models.CheckConstraint(
-                condition=(Q(type="SPEND_ENHANCEMENT") & Q(amount__lt=0))
-                | (~Q(type="SPEND_ENHANCEMENT") & Q(amount__gt=0)),
+                condition=(Q(type__in=DEBIT_TYPES) & Q(amount__lt=0))
+                | (~Q(type__in=DEBIT_TYPES) & Q(amount__gt=0)),
                 name="tokentx_amount_sign_matches_type",
             ),
         ]

@@ -1,9 +1,10 @@
 """The one door to a token balance.
 
-Every change (`spend`, `grant`, `refund`, regeneration): one database transaction, the
-`UserTokenBalance` row locked (`select_for_update`), exactly one `TokenTransaction` per change
-whose `balance_after` is the new balance. So for every user `sum(amount) == balance` and the
-`balance_after` values form one unbroken chain (`manage.py check_ledger` verifies both).
+Every change (`spend`, `grant`, `refund`, `claw_back`, regeneration): one database
+transaction, the `UserTokenBalance` row locked (`select_for_update`), exactly one
+`TokenTransaction` per change whose `balance_after` is the new balance. So for every user
+`sum(amount) == balance` and the `balance_after` values form one unbroken chain
+(`manage.py check_ledger` verifies both).
 
 Ordering. `UserTokenBalance.updated_at` is the time of the user's last ledger entry: every new
 entry gets `created_at = max(now, updated_at + 1 µs)` and moves `updated_at` there, under the row
@@ -119,8 +120,13 @@ def _existing(idempotency_key: str | None) -> TokenTransaction | None:
     return TokenTransaction.objects.filter(idempotency_key=idempotency_key).first()
 
 
-def _same_change(done: TokenTransaction, *, user_id: str, amount: int, type: str):
-    if done.user_id != user_id or done.type != type or done.amount != amount:
+def _same_change(
+    done: TokenTransaction, *, user_id: str, amount: int, type: str, at_most: bool = False
+):
+    """The recorded change, if it is the one asked for again (with `at_most`, a debit may have
+    taken less than asked: the balance allowed no more)."""
+    same_amount = amount <= done.amount < 0 if at_most else done.amount == amount
+    if done.user_id != user_id or done.type != type or not same_amount:
         raise IdempotencyConflict("This request was already recorded with different details.")
     return done
 
@@ -134,21 +140,31 @@ def _change(
     source_id: str | None,
     metadata: dict | None,
     idempotency_key: str | None,
-) -> TokenTransaction:
+    at_most_balance: bool = False,
+) -> TokenTransaction | None:
+    """One change under the row lock. With `at_most_balance` a debit takes what the balance
+    allows (None when that is nothing) instead of raising `InsufficientTokens`."""
     user_id = _user_id(user)
+    same = {"user_id": user_id, "amount": amount, "type": type, "at_most": at_most_balance}
     try:
         with transaction.atomic():
             row = _lock(user_id)
             # Under the lock: a concurrent delivery of the same key has committed by now.
             done = _existing(idempotency_key)
             if done is not None:
-                return _same_change(done, user_id=user_id, amount=amount, type=type)
+                return _same_change(done, **same)
             now = timezone.now()
             entries = []
             regenerated = regenerate_row(row, now)
             if regenerated is not None:
                 entries.append(regenerated)
             before = row.balance
+            if at_most_balance:
+                amount = max(amount, -before)
+                if amount == 0:
+                    if entries:
+                        _save(row, entries)
+                    return None
             if before + amount < 0:
                 # Raising rolls back the regeneration too; it is credited on the next read.
                 raise InsufficientTokens(needed=-amount, available=before)
@@ -175,7 +191,7 @@ def _change(
         done = _existing(idempotency_key)
         if done is None:
             raise
-        return _same_change(done, user_id=user_id, amount=amount, type=type)
+        return _same_change(done, **same)
 
 
 # --- the verbs --------------------------------------------------------------------------------
@@ -260,6 +276,39 @@ def refund(
         source_id=source_id,
         metadata=metadata,
         idempotency_key=idempotency_key,
+    )
+
+
+def claw_back(
+    *,
+    user: UserRef,
+    amount: int,
+    source: str,
+    source_id: str,
+    idempotency_key: str,
+    metadata: dict | None = None,
+) -> TokenTransaction | None:
+    """Take back up to `amount` (> 0) tokens that a refunded or disputed payment had bought, as
+    one CLAWBACK transaction (negative): as many as the balance holds, never below zero; tokens
+    already spent stay spent. Locks the balance row and applies due regeneration first.
+
+    Returns the transaction, or None when the balance is 0: then nothing is written, so the
+    caller records in its own transaction that it is done (billing keeps the tokens it has
+    accounted for on the payment). The key is mandatory; a repeated call returns the first
+    transaction, changing nothing. Raises `InvalidAmount`."""
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise InvalidAmount("A clawback must be a positive whole number of tokens.")
+    if not idempotency_key:
+        raise InvalidAmount("A clawback needs an idempotency key.")
+    return _change(
+        user=user,
+        amount=-amount,
+        type=TokenTransactionType.CLAWBACK,
+        source=source,
+        source_id=source_id,
+        metadata=metadata,
+        idempotency_key=idempotency_key,
+        at_most_balance=True,
     )
 
 
