@@ -21,7 +21,13 @@ class SubscriptionStatus(models.TextChoices):
 
 
 class StripePayment(TimestampedModel):
-    """A token pack bought once. `amount_usd` is in `currency` (the shop's, GBP by default)."""
+    """A token pack bought once through Stripe Checkout, written only by the verified webhook
+    (`billing.services.fulfil_checkout_session`): one row per Checkout Session.
+
+    `amount_usd` is what Stripe charged, in `currency` (the shop's, GBP by default).
+    `tokens_granted` is what the payment bought (the pack's tokens, plus any purchase bonus);
+    `tokens_clawed_back` how many of them refunds and lost disputes have accounted for so far
+    (taken back as far as the balance allowed)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="stripe_payments"
@@ -32,10 +38,17 @@ class StripePayment(TimestampedModel):
     tokens_granted = models.PositiveIntegerField()
     amount_usd = models.DecimalField(max_digits=10, decimal_places=2)
     currency = models.CharField(max_length=3, default="gbp")
-    stripe_payment_intent_id = models.CharField(max_length=255, unique=True)
+    stripe_checkout_session_id = models.CharField(
+        max_length=255, unique=True, null=True, blank=True
+    )
+    # None only for a Checkout that needed no payment (a 100 % discount).
+    stripe_payment_intent_id = models.CharField(max_length=255, unique=True, null=True, blank=True)
     status = models.CharField(
         max_length=16, choices=StripePaymentStatus.choices, default=StripePaymentStatus.PENDING
     )
+    receipt_url = models.URLField(max_length=2000, blank=True, default="")
+    amount_refunded = models.DecimalField(max_digits=10, decimal_places=2, default=0)
+    tokens_clawed_back = models.PositiveIntegerField(default=0)
     metadata = models.JSONField(null=True, blank=True)
 
     class Meta:
@@ -44,6 +57,15 @@ class StripePayment(TimestampedModel):
             models.CheckConstraint(
                 condition=Q(amount_usd__gte=0), name="payment_amount_not_negative"
             ),
+            models.CheckConstraint(
+                condition=Q(amount_refunded__gte=0)
+                & Q(amount_refunded__lte=models.F("amount_usd")),
+                name="payment_refund_within_amount",
+            ),
+            models.CheckConstraint(
+                condition=Q(tokens_clawed_back__lte=models.F("tokens_granted")),
+                name="payment_clawback_within_grant",
+            ),
         ]
 
     def __str__(self):
@@ -51,18 +73,39 @@ class StripePayment(TimestampedModel):
 
 
 class Subscription(TimestampedModel):
+    """A user's plan, following their Stripe subscription through the webhooks
+    (`billing.subscriptions`). One per user: a new subscription after a cancelled one takes
+    over the row.
+
+    `stripe_price_id` and `plan` are what Stripe bills now (a downgrade shows here at once and
+    gives its tokens from the next period). `tokens_per_month` and `rollover_tokens` are the
+    allowance of the period whose tokens were granted last (`tokens_period_start`): the
+    rollover rule of `billing.rollover` reads them at the next renewal."""
+
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="subscription"
     )
     stripe_subscription_id = models.CharField(max_length=255, unique=True)
     stripe_price_id = models.CharField(max_length=255)
+    plan = models.ForeignKey(
+        "billing.SubscriptionPlan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="subscriptions",
+        help_text="The plan of the price Stripe bills (empty: a price of no plan of ours)",
+    )
     status = models.CharField(max_length=16, choices=SubscriptionStatus.choices)
     current_period_start = models.DateTimeField()
     current_period_end = models.DateTimeField()
     cancel_at_period_end = models.BooleanField(default=False)
+    trial_end = models.DateTimeField(null=True, blank=True)
     tokens_per_month = models.PositiveIntegerField()
     rollover_tokens = models.PositiveIntegerField(default=0)
     max_rollover = models.PositiveIntegerField(default=0, help_text="0 = unlimited")
+    tokens_period_start = models.DateTimeField(
+        null=True, blank=True, help_text="Start of the last period whose tokens were granted"
+    )
 
     class Meta:
         constraints = [

@@ -109,6 +109,16 @@ CASES = {
         StripePaymentFactory(stripe_payment_intent_id="pi_1"),
         StripePaymentFactory(stripe_payment_intent_id="pi_1"),
     ),
+    "StripePayment.stripe_checkout_session_id": lambda: (
+        StripePaymentFactory(stripe_checkout_session_id="cs_1"),
+        StripePaymentFactory(stripe_checkout_session_id="cs_1"),
+    ),
+    "payment_refund_within_amount": lambda: StripePaymentFactory(
+        amount_usd=Decimal("2.99"), amount_refunded=Decimal("3.00")
+    ),
+    "payment_clawback_within_grant": lambda: StripePaymentFactory(
+        tokens_granted=10, tokens_clawed_back=11
+    ),
     "subscription_period_ordered": lambda: SubscriptionFactory(
         current_period_end=timezone.now() - timedelta(days=60)
     ),
