@@ -9,6 +9,12 @@ class EnhancementConfig(AppConfig):
     def ready(self):
         from enhancement import signals  # noqa: F401
         from enhancement.jobs import LEDGER_SOURCE
+        from enhancement.jobs.selectors import known_job_ids
         from tokens import sources as ledger_sources
 
-        ledger_sources.register(LEDGER_SOURCE, label="Enhancement job", url_name="jobs:detail")
+        ledger_sources.register(
+            LEDGER_SOURCE,
+            label="Enhancement job",
+            url_name="jobs:detail",
+            known_ids=known_job_ids,
+        )

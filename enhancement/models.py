@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from core.fields import TimestampedModel
 from core.validators import no_control_characters, no_control_characters_but_line_breaks
@@ -141,3 +142,27 @@ class ImageEnhancementJob(TimestampedModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (JobStatus.COMPLETED, JobStatus.REFUNDED)
+
+
+class DeletedJob(models.Model):
+    """What is left of an enhancement job after its row was deleted (with its image, or through
+    `transitions.delete_job`): enough for the ledger's SPEND and REFUND rows, which keep the
+    job's id as their `source_id`, to point at a record (`check_ledger` reports rows that point
+    at nothing). Written by a `pre_delete` signal, so every way a job row goes leaves one.
+    No foreign keys: it outlives the job, its image and (until the account's data is purged)
+    its user."""
+
+    id = models.CharField(primary_key=True, max_length=25)  # the job's id
+    user_id = models.CharField(max_length=25, db_index=True)
+    image_id = models.CharField(max_length=25)
+    tier = models.CharField(max_length=16, choices=EnhancementTier.choices)
+    tokens_cost = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=JobStatus.choices)
+    created_at = models.DateTimeField()
+    deleted_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-deleted_at"]
+
+    def __str__(self):
+        return f"deleted job {self.id} ({self.status})"

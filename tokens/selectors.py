@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from tokens import sources
 from tokens.models import TokenTransaction
@@ -28,7 +28,10 @@ def origin_of(entry: TokenTransaction) -> Origin:
         return Origin(source.label)
     url = None
     if source.url_name and entry.source_id:
-        url = reverse(source.url_name, args=[entry.source_id])
+        try:
+            url = reverse(source.url_name, args=[entry.source_id])
+        except NoReverseMatch:  # an id its page does not take (a row written by hand)
+            url = None
     return Origin(label=source.label, reference=entry.source_id, url=url)
 
 

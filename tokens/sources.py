@@ -11,6 +11,7 @@ links to that page without tokens importing the caller or naming its URLs.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 REGENERATION_SOURCE = "regeneration"
@@ -22,6 +23,8 @@ class Source:
     label: str
     url_name: str | None = None  # a page for one source_id, if there is one
     show_reference: bool = True  # whether the source_id means something to the user
+    # Given source_ids, which of them still name a record (for `check_ledger`); None: unchecked.
+    known_ids: Callable[[set[str]], Iterable[str]] | None = None
 
 
 _registry: dict[str, Source] = {
@@ -32,10 +35,25 @@ _registry: dict[str, Source] = {
 
 
 def register(
-    name: str, *, label: str, url_name: str | None = None, show_reference: bool = True
+    name: str,
+    *,
+    label: str,
+    url_name: str | None = None,
+    show_reference: bool = True,
+    known_ids: Callable[[set[str]], Iterable[str]] | None = None,
 ) -> None:
-    """Describe the ledger rows whose `source` is `name`. Registering again replaces."""
-    _registry[name] = Source(label=label, url_name=url_name, show_reference=show_reference)
+    """Describe the ledger rows whose `source` is `name`. Registering again replaces.
+
+    `known_ids(ids)` returns those of `ids` that still name something (a job, or the record a
+    deleted job left); `check_ledger` reports every ledger row whose source_id is not known."""
+    _registry[name] = Source(
+        label=label, url_name=url_name, show_reference=show_reference, known_ids=known_ids
+    )
+
+
+def checked_sources() -> dict[str, Callable[[set[str]], Iterable[str]]]:
+    """The sources whose references `check_ledger` can verify."""
+    return {name: s.known_ids for name, s in _registry.items() if s.known_ids is not None}
 
 
 def describe(name: str | None) -> Source:

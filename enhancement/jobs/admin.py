@@ -12,7 +12,7 @@ from django.utils.html import format_html, format_html_join
 
 from enhancement.jobs import transitions
 from enhancement.jobs.errors import JobError
-from enhancement.models import ImageEnhancementJob, JobStatus
+from enhancement.models import DeletedJob, ImageEnhancementJob, JobStatus
 
 
 @admin.register(ImageEnhancementJob)
@@ -75,6 +75,11 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
         return [f.name for f in self.model._meta.fields] + ["result_link", "staff_actions_list"]
 
     def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # Never here: the row would go with its tokens unrefunded and its files on disk. A job
+        # goes with its image, or through `transitions.delete_job` (refund first, then files).
         return False
 
     @admin.display(description="User", ordering="user__email")
@@ -142,3 +147,22 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
             )
         for line in refused:
             self.message_user(request, line, messages.WARNING)
+
+
+@admin.register(DeletedJob)
+class DeletedJobAdmin(admin.ModelAdmin):
+    """What deleted jobs left for the ledger: read-only."""
+
+    list_display = ("id", "user_id", "image_id", "tier", "status", "tokens_cost", "deleted_at")
+    list_filter = ("status", "tier")
+    search_fields = ("id", "user_id", "image_id")
+    ordering = ("-deleted_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -38,6 +38,7 @@ STUCK_MESSAGE = "The enhancement took too long and was stopped. We will try agai
 GAVE_UP_MESSAGE = "We tried {tries} times and the enhancement kept failing, so we stopped."
 CANCELLED_MESSAGE = "You cancelled this enhancement."
 REFUNDED_BY_SUPPORT_MESSAGE = "Refunded by support."
+DELETED_MESSAGE = "Refunded: the enhancement was deleted before it finished."
 
 _FAILED_TRY_FIELDS = [
     "status",
@@ -155,6 +156,30 @@ def refund_job(
         if job_row.status == JobStatus.COMPLETED:
             raise JobNotRefundable(job_row)
         return refund_locked(job_row, message=reason, now=now, actor=actor)
+
+
+def delete_job(
+    *,
+    job: ImageEnhancementJob,
+    actor: AbstractBaseUser | None = None,
+    reason: str = DELETED_MESSAGE,
+    now: datetime | None = None,
+) -> None:
+    """The one way a job row goes on its own (its image's deletion takes its jobs with it).
+
+    In one transaction, under the job's lock: an unfinished job (pending, running, waiting for
+    a retry) is refunded first, with `actor` recorded, so no tokens are lost; then the row is
+    deleted and leaves a `DeletedJob` (enhancement.signals) for the ledger's rows to point at;
+    its stored result and preview are deleted after the commit. A job already gone does nothing.
+    A worker still running a deleted job finds it gone and discards what it made."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        job_row = locked(job.pk)
+        if job_row is None:
+            return
+        if job_row.status not in (JobStatus.COMPLETED, JobStatus.REFUNDED):
+            job_row = refund_locked(job_row, message=reason, now=now, actor=actor)
+        job_row.delete()
 
 
 def cancel_job(

@@ -15,7 +15,9 @@ def registry():
 
 
 def test_the_apps_register_their_own_sources_at_start_up():
-    assert sources.describe("enhancement") == sources.Source("Enhancement job", "jobs:detail")
+    enhancement = sources.describe("enhancement")
+    assert (enhancement.label, enhancement.url_name) == ("Enhancement job", "jobs:detail")
+    assert enhancement.known_ids is not None  # check_ledger verifies its references
     assert sources.describe("voucher").label == "Voucher"
     assert sources.describe("stripe").label == "Payment"
 

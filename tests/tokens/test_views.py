@@ -77,26 +77,30 @@ def test_at_the_cap_there_is_no_countdown(clock, user, owner_client):
 def test_history_says_what_each_transaction_came_from(clock, user, owner_client):
     services.grant(user=user, amount=50, type=T.EARN_PURCHASE, source="stripe", source_id="pi_42")
     services.grant(user=user, amount=5, type=T.EARN_BONUS, source="voucher", source_id="WELCOME")
-    services.spend(user=user, amount=5, source="enhancement", source_id="job77")
+    services.spend(user=user, amount=5, source="enhancement", source_id="job0000000000000000000077")
     services.refund(
-        user=user, amount=5, source="enhancement", source_id="job77", idempotency_key="refund:job77"
+        user=user,
+        amount=5,
+        source="enhancement",
+        source_id="job0000000000000000000077",
+        idempotency_key="refund:job0000000000000000000077",
     )
     clock.move_to(T0 + 16 * MINUTE)
-    services.spend(user=user, amount=2, source="enhancement", source_id="job78")
+    services.spend(user=user, amount=2, source="enhancement", source_id="job0000000000000000000078")
 
     listed = [text(row) for row in rows(owner_client.get(PAGE))]
 
     assert listed == [
-        "5 Jan 2026, 12:16 Enhancement -2 54 Enhancement job job78",
+        "5 Jan 2026, 12:16 Enhancement -2 54 Enhancement job job0000000000000000000078",
         "5 Jan 2026, 12:16 Regeneration +1 56 Regeneration",
-        "5 Jan 2026, 12:00 Refund +5 55 Enhancement job job77",
-        "5 Jan 2026, 12:00 Enhancement -5 50 Enhancement job job77",
+        "5 Jan 2026, 12:00 Refund +5 55 Enhancement job job0000000000000000000077",
+        "5 Jan 2026, 12:00 Enhancement -5 50 Enhancement job job0000000000000000000077",
         "5 Jan 2026, 12:00 Bonus +5 55 Voucher WELCOME",
         "5 Jan 2026, 12:00 Purchase +50 50 Payment pi_42",
     ]
     body = owner_client.get(PAGE).content.decode()
-    assert f'href="{reverse("jobs:detail", args=["job77"])}"' in body
-    assert f'href="{reverse("jobs:detail", args=["job78"])}"' in body
+    assert f'href="{reverse("jobs:detail", args=["job0000000000000000000077"])}"' in body
+    assert f'href="{reverse("jobs:detail", args=["job0000000000000000000078"])}"' in body
 
 
 def test_each_user_sees_only_their_own_history(clock, user, other_user, stranger_client):

@@ -3,6 +3,8 @@
 For every user, with set-based queries (not one query per user):
   * the balance equals the sum of the user's transactions (a balance row with no transactions
     must be 0), and no transactions exist without a balance row;
+  * every row whose source registered a `known_ids` check (tokens.sources) points at
+    something that exists or left a record (a deleted job's `DeletedJob`);
   * the `balance_after` chain holds: in time order, each transaction's `balance_after` is the
     previous one's plus its `amount` (the first one's is its `amount`), checked with a window
     function (LAG over created_at, id).
@@ -32,7 +34,10 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, Lag
 
+from tokens import sources as ledger_sources
 from tokens.models import TokenTransaction, UserTokenBalance
+
+REFERENCE_BATCH = 5000
 
 
 class Command(BaseCommand):
@@ -46,6 +51,7 @@ class Command(BaseCommand):
         problems += self._sums()
         problems += self._orphans()
         problems += self._chains()
+        problems += self._dangling_references()
 
         users = dict(
             get_user_model()
@@ -95,6 +101,26 @@ class Command(BaseCommand):
         )
         return [(user_id, f"{n} transaction(s) but no balance row.") for user_id, n in rows]
 
+    def _dangling_references(self):
+        """Ledger rows whose source says what they were for (a job, a payment) while that thing
+        no longer exists and left no record: money moved for something nobody can find."""
+        problems = []
+        for source, known_ids in ledger_sources.checked_sources().items():
+            rows = (
+                TokenTransaction.objects.filter(source=source)
+                .exclude(source_id__isnull=True)
+                .order_by("user_id", "created_at")
+                .values_list("id", "user_id", "type", "source_id")
+            )
+            batch = []
+            for row in rows.iterator(chunk_size=REFERENCE_BATCH):
+                batch.append(row)
+                if len(batch) == REFERENCE_BATCH:
+                    problems += _unknown_references(source, known_ids, batch)
+                    batch = []
+            problems += _unknown_references(source, known_ids, batch)
+        return problems
+
     def _chains(self):
         previous = Window(
             Lag("balance_after", default=Value(0), output_field=IntegerField()),
@@ -130,6 +156,21 @@ class Command(BaseCommand):
                 for sentence in _chain_breaks(rows[user_id], tolerate_ties=user_id in with_ties)
             ]
         return problems
+
+
+def _unknown_references(source, known_ids, rows):
+    if not rows:
+        return []
+    known = set(known_ids({source_id for _, _, _, source_id in rows}))
+    return [
+        (
+            user_id,
+            f"transaction {tx_id} ({kind}) points at {source} {source_id}, which no "
+            "longer exists and left no record.",
+        )
+        for tx_id, user_id, kind, source_id in rows
+        if source_id not in known
+    ]
 
 
 def _chain_breaks(rows, *, tolerate_ties):
