@@ -9,6 +9,7 @@ import environ
 
 from config.env import env_bool, env_choice, non_negative_int, positive_int
 
+from config.security import storage_origins
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Strings, URLs and lists through django-environ; every number and boolean through the strict
@@ -44,6 +45,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_q",
     "djstripe",  # before billing: its handlers sync an event's object before billing's read it
+    "csp",
     "accounts",
     "tokens",
     "enhancement",
@@ -56,6 +58,10 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outermost: every response gets the policies, also the ones that SecurityMiddleware
+    # (a bad Host, the HTTPS redirect) and WhiteNoise (static files) answer by themselves.
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -372,3 +378,66 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+# Content-Security-Policy (django-csp) on every response, error pages and media included:
+# scripts and styles come only from our static files (no <script> or <style> blocks, no style=""
+# or on...="" attributes in any template; htmx is told not to inject its own style), images from
+# our origin or the media bucket's, nothing may frame a page.
+_media_options = STORAGES["default"]["OPTIONS"]
+MEDIA_ORIGINS = storage_origins(
+    bucket=STORAGE_BUCKET,
+    endpoint_url=_media_options.get("endpoint_url"),
+    addressing_style=_media_options.get("addressing_style"),
+    region=_media_options.get("region_name"),
+    public_domain=STORAGE_PUBLIC_DOMAIN,
+)
+# Forms post only to us, but Chrome also checks form-action against where a form's answer
+# redirects: the sign-in providers (allauth) and Stripe's Checkout and customer portal.
+FORM_REDIRECT_ORIGINS = [
+    "https://accounts.google.com",
+    "https://github.com",
+    "https://checkout.stripe.com",
+    "https://billing.stripe.com",
+]
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", *MEDIA_ORIGINS],
+        "media-src": ["'self'", *MEDIA_ORIGINS],
+        "connect-src": ["'self'"],
+        "font-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'", *FORM_REDIRECT_ORIGINS],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Permissions-Policy (django-permissions-policy): no page of ours uses these browser features, so
+# neither our pages nor anything they might embed may ask for them.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "local-fonts",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
