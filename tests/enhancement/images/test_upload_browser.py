@@ -43,8 +43,8 @@ def test_upload_several_files_with_one_bad(signed_in_page, live_server, user, sc
     # Each uploaded file shows its thumbnail, served from the signed media URL.
     thumbs = results.locator("img.upload-result-thumb")
     expect(thumbs).to_have_count(2)
-    page.wait_for_function(
-        "Array.from(document.querySelectorAll('img.upload-result-thumb'))"
+    page.wait_for_function(  # a function, not an expression: the CSP refuses eval when it polls
+        "() => Array.from(document.querySelectorAll('img.upload-result-thumb'))"
         ".every(img => img.complete && img.naturalWidth > 0)"
     )
     page.screenshot(path=screenshots / "upload-results.png", full_page=True)
