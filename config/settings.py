@@ -6,10 +6,11 @@ Pillow engine. The README lists every variable.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_choice, non_negative_int, positive_int
-
 from config.security import storage_origins
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 # Strings, URLs and lists through django-environ; every number and boolean through the strict
@@ -44,8 +45,8 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.github",
     "django_htmx",
     "django_q",
-    "djstripe",  # before billing: its handlers sync an event's object before billing's read it
     "csp",
+    "djstripe",  # before billing: its handlers sync an event's object before billing's read it
     "accounts",
     "tokens",
     "enhancement",
@@ -57,11 +58,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
     # Outermost: every response gets the policies, also the ones that SecurityMiddleware
     # (a bad Host, the HTTPS redirect) and WhiteNoise (static files) answer by themselves.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -264,12 +265,30 @@ ENHANCEMENT_MAX_RETRIES = non_negative_int("ENHANCEMENT_MAX_RETRIES", 3)
 # Back-off after a transient failure: base * 2**tries seconds, at most max.
 ENHANCEMENT_RETRY_BASE_SECONDS = positive_int("ENHANCEMENT_RETRY_BASE_SECONDS", 15)
 ENHANCEMENT_RETRY_MAX_SECONDS = positive_int("ENHANCEMENT_RETRY_MAX_SECONDS", 900)
-# PROCESSING for longer than Q_TASK_TIMEOUT + this margin: the worker died.
+# A running job's lease: its worker renews it every HEARTBEAT seconds while the engine works
+# (however long that legitimately takes); a PROCESSING job whose lease is older than LEASE
+# seconds lost its worker, and the sweeper (every 30 s) takes it back.
+ENHANCEMENT_HEARTBEAT_SECONDS = positive_int("ENHANCEMENT_HEARTBEAT_SECONDS", 5)
+ENHANCEMENT_LEASE_SECONDS = positive_int("ENHANCEMENT_LEASE_SECONDS", 20)
+if ENHANCEMENT_LEASE_SECONDS < 2 * ENHANCEMENT_HEARTBEAT_SECONDS:
+    raise ImproperlyConfigured(
+        "ENHANCEMENT_LEASE_SECONDS must be at least twice ENHANCEMENT_HEARTBEAT_SECONDS, or a "
+        "single late heartbeat would hand a running job to a second worker."
+    )
+# A job PROCESSING without any heartbeat (claimed before leases existed) for longer than
+# Q_TASK_TIMEOUT + this margin: the worker died.
 ENHANCEMENT_STUCK_MARGIN_SECONDS = positive_int("ENHANCEMENT_STUCK_MARGIN_SECONDS", 60)
 # Enqueued this long ago and still waiting: the message was lost, send it again.
 ENHANCEMENT_REQUEUE_AFTER_SECONDS = positive_int("ENHANCEMENT_REQUEUE_AFTER_SECONDS", 300)
 ENHANCEMENT_ORDER_RATE_PER_MINUTE = positive_int("ENHANCEMENT_ORDER_RATE_PER_MINUTE", 10)
 ENHANCEMENT_BATCH_MAX = positive_int("ENHANCEMENT_BATCH_MAX", 20)
+# The local engine's learned upscaler (waifu2x on ncnn). Threads per job: 1 suits one worker per
+# core (two workers with two threads each on two cores run slower than with one). The model's
+# folder: empty for the models shipped in enhancement/engines/waifu2x/. Originals larger than
+# MAX_PIXELS are enlarged with LANCZOS alone (the model costs about 4 s per megapixel a thread).
+ENHANCEMENT_NCNN_THREADS = positive_int("ENHANCEMENT_NCNN_THREADS", 1)
+ENHANCEMENT_MODEL_DIR = env("ENHANCEMENT_MODEL_DIR", default="")
+ENHANCEMENT_MODEL_MAX_PIXELS = positive_int("ENHANCEMENT_MODEL_MAX_PIXELS", 4_200_000)
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-3-pro-image-preview")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")
@@ -371,13 +390,6 @@ if not DEBUG:
     # Load balancers probe /healthz over plain HTTP inside the network.
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
-}
 # Content-Security-Policy (django-csp) on every response, error pages and media included:
 # scripts and styles come only from our static files (no <script> or <style> blocks, no style=""
 # or on...="" attributes in any template; htmx is told not to inject its own style), images from
@@ -441,3 +453,10 @@ PERMISSIONS_POLICY = {
     )
 }
 
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

@@ -19,6 +19,11 @@ def join_or(words: list[str]) -> str:
     return f"{', '.join(words[:-1])} or {words[-1]}"
 
 
+def times(n: int) -> str:
+    """How often, as a sentence says it: "once", "twice", "3 times"."""
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
 # --- text that people type ----------------------------------------------------------------------
 # Control and format characters (Unicode category C: C0/C1 controls such as CR, LF, NUL and ESC,
 # zero-width and bidirectional overrides, unassigned and private-use code points) never belong in

@@ -5,9 +5,14 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.timesince import timeuntil
 
+from core.text import times
 from enhancement import storage
 from enhancement.jobs.tiers import tier_label
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
@@ -31,17 +36,22 @@ class JobCard:
     after_url: str
     result_url: str
     result_extension: str
+    next_try_text: str  # FAILED, waiting: when the next try comes ("" otherwise)
 
     @classmethod
     def of(cls, job: ImageEnhancementJob, image: EnhancedImage) -> JobCard:
         status = job.status
+        now = timezone.now()
         attempt = f"attempt {job.retry_count + 1} of {max(job.max_retries, 1)}"
+        processing = f"Enhancing… ({attempt})"
+        if lease_lapsed(job, now=now):
+            processing = "The worker handling this stopped answering. We will try again shortly."
         texts = {
             JobStatus.PENDING: ("Waiting in the queue…", "badge-muted"),
-            JobStatus.PROCESSING: (f"Enhancing… ({attempt})", "badge-warning"),
+            JobStatus.PROCESSING: (processing, "badge-warning"),
             JobStatus.FAILED: (
                 f"{job.error_message or 'The last try failed.'} "
-                f"(tried {job.retry_count} of {job.max_retries} times)",
+                f"(tried {times(job.retry_count)} of {job.max_retries})",
                 "badge-warning",
             ),
             JobStatus.COMPLETED: ("Done.", "badge-success"),
@@ -75,4 +85,24 @@ class JobCard:
             after_url=storage.url_for(after_key) if completed else "",
             result_url=reverse("jobs:download", args=[job.pk]) if completed else "",
             result_extension=posixpath.splitext(result_key)[1].lstrip(".").upper(),
+            next_try_text=next_try_text(job, now=now),
         )
+
+
+def lease_lapsed(job: ImageEnhancementJob, *, now) -> bool:
+    """A PROCESSING job whose worker stopped renewing its lease (the sweeper will take it)."""
+    return (
+        job.status == JobStatus.PROCESSING
+        and job.heartbeat_at is not None
+        and job.heartbeat_at < now - timedelta(seconds=settings.ENHANCEMENT_LEASE_SECONDS)
+    )
+
+
+def next_try_text(job: ImageEnhancementJob, *, now) -> str:
+    """When a FAILED job's next try comes: "Next try in 25 seconds.", or, once due (the
+    sweeper takes it on its next round), "Next try any moment now." — never "ago"."""
+    if job.status != JobStatus.FAILED or job.next_attempt_at is None:
+        return ""
+    if job.next_attempt_at <= now + timedelta(seconds=1):
+        return "Next try any moment now."
+    return f"Next try in {timeuntil(job.next_attempt_at, now)}."

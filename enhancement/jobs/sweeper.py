@@ -1,4 +1,4 @@
-"""The sweeper (a django-q2 schedule runs it every minute): jobs whose worker died, retries
+"""The sweeper (a django-q2 schedule runs it every 30 seconds): jobs whose worker died, retries
 that are due, messages that were lost. Safe to run at any time and concurrently with itself:
 every change re-checks the job under its lock or in a conditional UPDATE."""
 
@@ -23,11 +23,25 @@ logger = logging.getLogger(__name__)
 SWEEP_BATCH = 200
 
 
+def lease() -> timedelta:
+    """How old a running job's last heartbeat may be before its worker is taken for dead."""
+    return timedelta(seconds=settings.ENHANCEMENT_LEASE_SECONDS)
+
+
 def stuck_after() -> timedelta:
-    """How long a job may stay PROCESSING before its worker is taken for dead: the task timeout
-    (django-q kills the worker then) plus a margin."""
+    """For a PROCESSING job with no heartbeat at all (claimed before leases existed): the task
+    timeout (django-q kills the worker then) plus a margin."""
     margin = settings.ENHANCEMENT_STUCK_MARGIN_SECONDS
     return timedelta(seconds=settings.Q_TASK_TIMEOUT + margin)
+
+
+def dead_worker(now: datetime) -> Q:
+    """PROCESSING jobs whose worker is gone: the lease lapsed (or, without any heartbeat, the
+    task timeout passed)."""
+    return Q(status=JobStatus.PROCESSING) & (
+        Q(heartbeat_at__lt=now - lease())
+        | Q(heartbeat_at__isnull=True, processing_started_at__lt=now - stuck_after())
+    )
 
 
 def requeue_after() -> timedelta:
@@ -49,8 +63,9 @@ class SweepReport:
 def recover_stuck_jobs(*, now: datetime | None = None) -> SweepReport:
     """One sweep.
 
-    1. A job PROCESSING for longer than the task timeout (+ margin) lost its worker: the attempt
-       counts as a failed try (FAILED, due now) or, after the last try, REFUNDED.
+    1. A PROCESSING job whose lease lapsed (its worker stopped renewing `heartbeat_at`) lost
+       its worker: the attempt counts as a failed try (FAILED, due now) or, after the last try,
+       REFUNDED.
     2. A FAILED job whose `next_attempt_at` has passed and that was not enqueued since it failed
        is enqueued (on its user's queue). Retries go through the sweeper rather than a delayed
        message, so a lost message or a restarted broker cannot strand a job.
@@ -90,9 +105,9 @@ def recover_stuck_jobs(*, now: datetime | None = None) -> SweepReport:
 
 def _recover_dead_workers(*, now: datetime, report: SweepReport) -> None:
     stuck = list(
-        ImageEnhancementJob.objects.filter(
-            status=JobStatus.PROCESSING, processing_started_at__lt=now - stuck_after()
-        ).values_list("id", "user_id")[:SWEEP_BATCH]
+        ImageEnhancementJob.objects.filter(dead_worker(now)).values_list("id", "user_id")[
+            :SWEEP_BATCH
+        ]
     )
     priority_users = billing.priority_user_ids(u for _, u in stuck)
     for job_id, user_id in stuck:
@@ -100,10 +115,9 @@ def _recover_dead_workers(*, now: datetime, report: SweepReport) -> None:
             job = locked(job_id)
             if (
                 job is None
-                or job.status != JobStatus.PROCESSING
-                or job.processing_started_at >= now - stuck_after()
+                or not ImageEnhancementJob.objects.filter(dead_worker(now), pk=job_id).exists()
             ):
-                continue
+                continue  # finished, or its worker renewed the lease meanwhile
             job = count_failed_try(job, message=STUCK_MESSAGE, now=now)
             if job.status == JobStatus.FAILED:
                 # Its worker is gone: due at once.

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing import selectors as billing
+from core.text import times
 from enhancement import imaging, storage
 from enhancement.engines import EngineError, EngineResult, PermanentEngineError
 from enhancement.jobs import LEDGER_SOURCE
@@ -35,7 +36,7 @@ logger = logging.getLogger(__name__)
 # Messages a person reads (error_message is shown on the image page).
 UNEXPECTED_MESSAGE = "Something went wrong on our side. We will try again shortly."
 STUCK_MESSAGE = "The enhancement took too long and was stopped. We will try again shortly."
-GAVE_UP_MESSAGE = "We tried {tries} times and the enhancement kept failing, so we stopped."
+GAVE_UP_MESSAGE = "We tried {tries} and the enhancement kept failing, so we stopped."
 CANCELLED_MESSAGE = "You cancelled this enhancement."
 REFUNDED_BY_SUPPORT_MESSAGE = "Refunded by support."
 DELETED_MESSAGE = "Refunded: the enhancement was deleted before it finished."
@@ -232,12 +233,24 @@ def claim_job(*, job_id: str, now: datetime | None = None) -> datetime | None:
         .update(
             status=JobStatus.PROCESSING,
             processing_started_at=now,
+            heartbeat_at=now,
             processing_completed_at=None,
             next_attempt_at=None,
             updated_at=now,
         )
     )
     return now if claimed == 1 else None
+
+
+def renew_lease(*, job_id: str, claimed_at: datetime, now: datetime | None = None) -> bool:
+    """The running attempt says it is alive: one conditional UPDATE of `heartbeat_at`, only
+    while the job is still PROCESSING under this attempt's claim. False when the job moved on
+    (finished, refunded, or taken back by the sweeper): the worker stops renewing then."""
+    now = now or timezone.now()
+    renewed = ImageEnhancementJob.objects.filter(
+        pk=job_id, status=JobStatus.PROCESSING, processing_started_at=claimed_at
+    ).update(heartbeat_at=now)
+    return renewed == 1
 
 
 def _store_result(job: ImageEnhancementJob, result: EngineResult) -> list[str]:
@@ -343,7 +356,7 @@ def count_failed_try(
     tries = job.retry_count + 1
     job.retry_count = min(tries, job.max_retries)
     if tries >= job.max_retries:
-        return refund_locked(job, message=GAVE_UP_MESSAGE.format(tries=tries), now=now)
+        return refund_locked(job, message=GAVE_UP_MESSAGE.format(tries=times(tries)), now=now)
     job.status = JobStatus.FAILED
     job.error_message = message
     job.next_attempt_at = now + retry_delay(tries)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+
+from django.conf import settings
+from django.db import DatabaseError, connection
 
 from enhancement import storage
 from enhancement.engines import PermanentEngineError, TransientEngineError, get_engine
 from enhancement.jobs.tiers import tier_spec
-from enhancement.jobs.transitions import claim_job, complete_job, fail_job
+from enhancement.jobs.transitions import claim_job, complete_job, fail_job, renew_lease
 from enhancement.models import EnhancedImage, ImageEnhancementJob
 
 logger = logging.getLogger(__name__)
@@ -30,11 +34,12 @@ def process_job(*, job_id: str) -> str:
         return "gone"
     engine_name = ""
     try:
-        engine = get_engine()
-        engine_name = engine.name
-        original = _read_original(job.image)
-        result = engine.enhance(original=original, tier=tier_spec(job.tier))
-        job = complete_job(job=job, result=result, engine=engine_name)
+        with Lease(job_id=job_id, claimed_at=claimed_at):
+            engine = get_engine()
+            engine_name = engine.name
+            original = _read_original(job.image)
+            result = engine.enhance(original=original, tier=tier_spec(job.tier))
+            job = complete_job(job=job, result=result, engine=engine_name)
     except (TransientEngineError, PermanentEngineError) as exc:
         logger.warning("job %s attempt failed: %s", job_id, exc)
         job = fail_job(job_id=job_id, error=exc, claimed_at=claimed_at, engine=engine_name)
@@ -43,6 +48,41 @@ def process_job(*, job_id: str) -> str:
         logger.exception("job %s attempt crashed", job_id)
         job = fail_job(job_id=job_id, error=exc, claimed_at=claimed_at, engine=engine_name)
     return job.status if job is not None else "gone"
+
+
+class Lease:
+    """While the engine works, a thread renews the job's lease (`heartbeat_at`) every
+    `ENHANCEMENT_HEARTBEAT_SECONDS`, so the sweeper can tell a slow engine call from a dead
+    worker: a killed process stops renewing, and its job is taken back once the lease is older
+    than `ENHANCEMENT_LEASE_SECONDS`, however long a live call may take. The thread stops when
+    the block ends or the job moves on without it, and closes its own database connection."""
+
+    def __init__(self, *, job_id: str, claimed_at):
+        self.job_id = job_id
+        self.claimed_at = claimed_at
+        self.interval = settings.ENHANCEMENT_HEARTBEAT_SECONDS
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew, name=f"lease-{job_id}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+        return False
+
+    def _renew(self):
+        try:
+            while not self._stop.wait(self.interval):
+                try:
+                    if not renew_lease(job_id=self.job_id, claimed_at=self.claimed_at):
+                        return  # finished, refunded or taken back: nothing to keep alive
+                except DatabaseError:
+                    logger.warning("job %s: could not renew its lease", self.job_id, exc_info=True)
+        finally:
+            connection.close()
 
 
 def _read_original(image: EnhancedImage) -> bytes:

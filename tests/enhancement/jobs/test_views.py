@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from enhancement import tasks
@@ -196,8 +198,40 @@ def test_a_failed_job_waiting_for_its_retry_says_so(owner_client, funded_user, i
     transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed)
 
     body = text(owner_client.get(reverse("jobs:detail", args=[job.pk]), **HTMX))
-    assert transitions.UNEXPECTED_MESSAGE in body and "tried 1 of 3 times" in body
+    assert transitions.UNEXPECTED_MESSAGE in body and "tried once of 3" in body
+    assert "Next try in " in body and " ago" not in body
     assert 'hx-trigger="every 5s"' in body
+
+
+def test_a_failed_job_past_its_retry_time_never_says_ago(owner_client, funded_user, image):
+    """Due, and waiting for the sweeper's next round: "any moment now", not "4 seconds ago"."""
+    job = order(funded_user, image)
+    claimed = transitions.claim_job(job_id=job.pk)
+    transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed)
+    ImageEnhancementJob.objects.filter(pk=job.pk).update(
+        next_attempt_at=timezone.now() - timedelta(seconds=4)
+    )
+    body = text(owner_client.get(reverse("jobs:detail", args=[job.pk]), **HTMX))
+    assert "Next try any moment now." in body and "ago" not in body
+
+
+def test_a_job_whose_worker_stopped_answering_says_so(owner_client, funded_user, image):
+    job = order(funded_user, image)
+    transitions.claim_job(job_id=job.pk)
+    ImageEnhancementJob.objects.filter(pk=job.pk).update(
+        heartbeat_at=timezone.now() - timedelta(minutes=2)
+    )
+    body = text(owner_client.get(reverse("jobs:detail", args=[job.pk]), **HTMX))
+    assert "stopped answering" in body and "attempt 1 of 3" not in body
+
+
+def test_the_last_try_says_how_often_in_words(funded_user, image, settings):
+    job = order(funded_user, image)
+    ImageEnhancementJob.objects.filter(pk=job.pk).update(max_retries=1)
+    claimed = transitions.claim_job(job_id=job.pk)
+    job = transitions.fail_job(job_id=job.pk, error=RuntimeError("x"), claimed_at=claimed)
+    assert job.status == JobStatus.REFUNDED
+    assert job.error_message.startswith("We tried once and")
 
 
 def test_without_htmx_the_status_is_a_whole_page(owner_client, completed):

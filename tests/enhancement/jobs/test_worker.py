@@ -4,6 +4,7 @@ results, idempotent tasks, cancel, refunds, recovery of killed workers and lost 
 from __future__ import annotations
 
 import io
+import time
 from datetime import timedelta
 
 import pytest
@@ -294,10 +295,10 @@ def test_a_killed_workers_job_is_retried_by_the_sweeper(
     job = order(funded_user, image)
     transitions.claim_job(job_id=job.pk)  # ...and the worker died: the job stays PROCESSING
 
-    with time_machine.travel(timezone.now() + sweeper.stuck_after() - timedelta(seconds=5)):
+    with time_machine.travel(timezone.now() + sweeper.lease() - timedelta(seconds=2)):
         assert sweeper.recover_stuck_jobs().recovered == 0  # not yet: it may still be running
     with (
-        time_machine.travel(timezone.now() + sweeper.stuck_after() + timedelta(seconds=5)),
+        time_machine.travel(timezone.now() + sweeper.lease() + timedelta(seconds=2)),
         django_capture_on_commit_callbacks(execute=True),
     ):
         report = tasks.sweep_stuck_jobs()
@@ -314,7 +315,7 @@ def test_a_killed_worker_on_the_last_try_is_refunded(funded_user, image):
     ImageEnhancementJob.objects.filter(pk=job.pk).update(retry_count=2)
     transitions.claim_job(job_id=job.pk)
 
-    later = timezone.now() + sweeper.stuck_after() + timedelta(seconds=5)
+    later = timezone.now() + sweeper.lease() + timedelta(seconds=1)
     report = sweeper.recover_stuck_jobs(now=later)
     sweeper.recover_stuck_jobs(now=later)  # twice: nothing more
 
@@ -323,6 +324,47 @@ def test_a_killed_worker_on_the_last_try_is_refunded(funded_user, image):
     assert job.status == JobStatus.REFUNDED and job.retry_count == 3
     assert refunds(job).count() == 1
     assert tokens.get_balance(funded_user) == 100
+
+
+def test_a_job_whose_worker_renews_its_lease_is_never_taken_back(funded_user, image):
+    """A slow engine call (a long Gemini answer) is not a dead worker: as long as the lease is
+    renewed, however long after the claim, the sweeper leaves the job alone."""
+    job = order(funded_user, image)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    for minutes in (1, 5, 30):
+        beat = claimed_at + timedelta(minutes=minutes)
+        assert transitions.renew_lease(job_id=job.pk, claimed_at=claimed_at, now=beat)
+        soon = beat + sweeper.lease() - timedelta(seconds=1)
+        assert sweeper.recover_stuck_jobs(now=soon).recovered == 0
+    assert sweeper.recover_stuck_jobs(now=soon + timedelta(seconds=2)).recovered == 1
+    job.refresh_from_db()
+    assert job.status == JobStatus.FAILED and job.retry_count == 1
+    # the old attempt's renewals no longer hold it: its claim is not the job's any more
+    transitions.claim_job(job_id=job.pk, now=soon + timedelta(seconds=3))
+    assert not transitions.renew_lease(job_id=job.pk, claimed_at=claimed_at)
+
+
+def test_a_job_claimed_before_leases_existed_uses_the_task_timeout(funded_user, image):
+    job = order(funded_user, image)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    ImageEnhancementJob.objects.filter(pk=job.pk).update(heartbeat_at=None)
+    almost = claimed_at + sweeper.stuck_after() - timedelta(seconds=1)
+    assert sweeper.recover_stuck_jobs(now=almost).recovered == 0
+    assert sweeper.recover_stuck_jobs(now=almost + timedelta(seconds=2)).recovered == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_lease_is_renewed_from_a_thread_while_the_engine_works(funded_user, image, settings):
+    settings.ENHANCEMENT_HEARTBEAT_SECONDS = 0.2
+    job = order(funded_user, image)
+    claimed_at = transitions.claim_job(job_id=job.pk)
+    with worker.Lease(job_id=job.pk, claimed_at=claimed_at):
+        time.sleep(0.9)  # the engine at work
+        beats = ImageEnhancementJob.objects.get(pk=job.pk).heartbeat_at
+    assert beats > claimed_at
+    # a job that moved on (here: cancelled) is not kept alive
+    ImageEnhancementJob.objects.filter(pk=job.pk).update(status=JobStatus.REFUNDED)
+    assert not transitions.renew_lease(job_id=job.pk, claimed_at=claimed_at)
 
 
 def test_the_sweeper_runs_a_failed_job_when_its_retry_is_due_once(
@@ -384,6 +426,24 @@ def test_a_pending_job_whose_message_was_lost_is_enqueued_again(
 
     job.refresh_from_db()
     assert job.status == JobStatus.COMPLETED
+
+
+def test_the_migrations_schedule_the_sweeper_every_30_seconds_once():
+    from importlib import import_module
+
+    from croniter import croniter
+    from django.apps import apps
+
+    migration = import_module("enhancement.migrations.0008_sweeper_every_30_seconds")
+    migration.every_30_seconds(apps, None)
+    migration.every_30_seconds(apps, None)
+
+    schedule = Schedule.objects.get(name="enhancement: sweep stuck jobs")
+    assert schedule.func == "enhancement.tasks.sweep_stuck_jobs"
+    assert (schedule.schedule_type, schedule.repeats, schedule.cluster) == (Schedule.CRON, -1, None)
+    runs = croniter(schedule.cron, timezone.now())
+    first, second = runs.get_next(float), runs.get_next(float)
+    assert second - first == 30
 
 
 def test_the_migration_schedules_the_sweeper_every_minute_once():
