@@ -15,6 +15,7 @@ processes (or servers) each keeps its own count, so production should set a shar
 
 from __future__ import annotations
 
+import math
 import time
 
 from django.core.cache import cache
@@ -45,3 +46,8 @@ def reset(*, key: str, window_seconds: int = 60) -> None:
     """Forget the current window of `key` (tests, or an admin lifting a block)."""
     window = int(time.time() // window_seconds)
     cache.delete(f"{_PREFIX}:{key}:{window}")
+
+
+def retry_after(*, window_seconds: int = 60) -> int:
+    """Whole seconds until the current window ends (a 429's `Retry-After`), at least 1."""
+    return max(1, math.ceil(window_seconds - time.time() % window_seconds))

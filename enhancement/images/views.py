@@ -81,7 +81,7 @@ def _upload(request):
             ),
             status=429,
         )
-        response["Retry-After"] = "60"
+        response["Retry-After"] = str(ratelimit.retry_after())
         return response
     if not form.is_valid():
         return render(request, "enhancement/upload.html", _upload_context(form), status=400)

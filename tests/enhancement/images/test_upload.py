@@ -402,7 +402,7 @@ def test_uploads_are_rate_limited_per_user(owner_client, stranger_client, settin
     refused = post_files(owner_client, upload_file("a.jpg", images.jpeg_bytes()))
 
     assert refused.status_code == 429
-    assert refused["Retry-After"] == "60"
+    assert 1 <= int(refused["Retry-After"]) <= 60
     assert "wait a minute" in refused.content.decode()
     assert EnhancedImage.objects.count() == 2
     # Another user has a budget of their own.

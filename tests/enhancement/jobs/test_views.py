@@ -135,6 +135,7 @@ def test_ordering_is_rate_limited_per_user(owner_client, funded_user, image, set
     assert ImageEnhancementJob.objects.count() == 3
     last = owner_client.post(url, {"tier": "TIER_1K"})
     assert "at most 3 orders a minute" in text(last)
+    assert 1 <= int(last["Retry-After"]) <= 60  # when the minute's window ends
 
 
 def test_order_is_for_the_owner_only(stranger_client, anon_client, image):
@@ -442,6 +443,7 @@ def test_batch_orders_count_towards_the_rate_limit(owner_client, funded_user, im
 
     assert response.status_code == 429
     assert "at most 1 order a minute" in text(response)
+    assert 1 <= int(response["Retry-After"]) <= 60
     assert ImageEnhancementJob.objects.count() == 1
 
 
