@@ -106,6 +106,8 @@ class Subscription(TimestampedModel):
     tokens_period_start = models.DateTimeField(
         null=True, blank=True, help_text="Start of the last period whose tokens were granted"
     )
+    # What staff did to it, and who ({"action", "by", "by_email", "at", ...}), oldest first.
+    staff_actions = models.JSONField(default=list, blank=True)
 
     class Meta:
         constraints = [

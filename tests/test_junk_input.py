@@ -15,7 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from enhancement.jobs import ordering
 from enhancement.models import ImageEnhancementJob
-from tests.factories import fund, stored_image
+from tests.factories import SubscriptionPlanFactory, TokensPackageFactory, fund, stored_image
 from tokens import services as tokens
 
 # The apps whose views are ours (the roof's `config` included): the admin, allauth and Django's
@@ -49,6 +49,13 @@ KNOWN_ROUTES = {
     "jobs:detail",
     "jobs:cancel",
     "jobs:download",
+    "billing:pricing",
+    "billing:page",
+    "billing:buy_pack",
+    "billing:subscribe",
+    "billing:success",
+    "billing:success_status",
+    "billing:portal",
 }
 # Words of the route names that destroy what the other routes need, in the order they run last.
 DESTRUCTIVE = ("cancel", "delete")
@@ -91,6 +98,8 @@ FIELDS = [
     "type",
     "name",
     "description",
+    "session_id",
+    "cancelled",
     "is_public",
 ]
 
@@ -133,6 +142,8 @@ def parameter_values(user):
     return {
         "image_id": image.pk,
         "job_id": job.pk,
+        "package_id": TokensPackageFactory().pk,
+        "plan_id": SubscriptionPlanFactory().pk,
         # a real signed link to the image's original (the local storage's media route)
         "token": resolve(image.original_url).kwargs["token"],
     }

@@ -89,7 +89,18 @@ class TokenTransactionAdmin(admin.ModelAdmin):
 
 @admin.register(TokensPackage)
 class TokensPackageAdmin(admin.ModelAdmin):
-    list_display = ["name", "tokens", "price_usd", "currency", "active", "sort_order"]
+    """Packs and their Stripe price ids (`manage.py stripe_catalogue` writes them; a changed
+    price gets a new Stripe price on its next run)."""
+
+    list_display = [
+        "name",
+        "tokens",
+        "price_usd",
+        "currency",
+        "active",
+        "sort_order",
+        "stripe_price_id",
+    ]
     list_editable = ["active", "sort_order"]
     list_filter = ["active", "currency"]
     search_fields = ["name", "stripe_price_id"]

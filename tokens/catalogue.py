@@ -26,3 +26,9 @@ def seed_default_packages() -> tuple[list[str], list[str]]:
             sort_order=order,
         ),
     )
+
+
+def set_stripe_price_id(package: TokensPackage, price_id: str) -> None:
+    """Record the Stripe price that sells `package` (billing's `stripe_catalogue` command)."""
+    TokensPackage.objects.filter(pk=package.pk).update(stripe_price_id=price_id)
+    package.stripe_price_id = price_id
