@@ -13,13 +13,14 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.urls import NoReverseMatch, reverse
 from playwright.sync_api import expect
 
 from enhancement import tasks
 from enhancement.images import services as image_services
 from enhancement.jobs import ordering
 from tests import images
-from tests.factories import UserFactory, stored_image
+from tests.factories import DEFAULT_PASSWORD, UserFactory, fund, stored_image, verified_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -99,7 +100,8 @@ def scene(db):
     """Packs and plans on sale; Alice with a completed and a waiting job and a funded balance;
     Bob's published image; a superuser."""
     call_command("seed")
-    alice = UserFactory(email="alice@example.com", balance=100)
+    alice = verified_user("alice@example.com")
+    fund(alice, 100)
     image = stored_image(alice, width=640, height=480, name="Harbour.jpg")
     done = ordering.order_enhancement(user=alice, image=image, tier="TIER_1K", request_key=None)
     tasks.run_enhancement_job(done.pk)
@@ -120,7 +122,7 @@ def scene(db):
     }
 
 
-def test_the_pages_of_a_visitor(page, visit, scene):
+def test_the_pages_of_a_visitor(page, live_server, visit, scene):
     visit("home", "/")
     visit("login", "/accounts/login/")
     page.get_by_label("Email").fill("nobody@example.com")
@@ -135,6 +137,18 @@ def test_the_pages_of_a_visitor(page, visit, scene):
     expect(page).to_have_url(re.compile(r"/accounts/password/reset/done/$"))
     visit("password-reset-done")
     visit("not-found", "/no-such-page/", status=404)
+
+    # Signing in through the form: the next page shows a message with its dismiss control.
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("Email").fill("alice@example.com")
+    page.get_by_label("Password").fill(DEFAULT_PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page).to_have_url(re.compile(r"/images/$"))
+    dismiss = page.get_by_label("Dismiss this message")
+    expect(dismiss).to_be_visible()
+    visit("signed-in-message")
+    dismiss.check()
+    expect(dismiss).to_be_hidden()
 
 
 def test_the_pages_of_a_member(page, browser_login, visit, scene, live_server):
@@ -219,6 +233,18 @@ def test_the_back_office_of_images(page, browser_login, visit, scene):
     browser_login(scene["staff"])
     visit("admin-images", "/admin/enhancement/enhancedimage/")
     visit("admin-image", f"/admin/enhancement/enhancedimage/{scene['image'].pk}/change/")
+
+
+def test_the_billing_pages(page, browser_login, visit, scene):
+    try:
+        reverse("billing:pricing")
+        reverse("billing:page")
+    except NoReverseMatch:
+        pytest.skip("the billing pages are not routed yet")
+    visit("pricing-visitor", "/pricing/")
+    browser_login(scene["alice"])
+    visit("pricing", "/pricing/")
+    visit("billing", "/billing/")
 
 
 def test_a_sign_in_with_google_leaves_for_google(page, live_server, watch, settings, scene):
