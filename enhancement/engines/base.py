@@ -1,7 +1,8 @@
 """The contract every enhancement engine meets, and the image plumbing they share.
 
-An engine takes the bytes of a normalised original (upright, RGB/RGBA/L, JPEG/PNG/WebP) and a
-tier, and returns an encoded image whose longer side is exactly the tier's `max_dimension`.
+An engine takes the bytes of a normalised original (upright, RGB/RGBA/L, JPEG/PNG/WebP), a
+tier and the user's options (`auto_adjust`), and returns an encoded image whose longer side is
+exactly the tier's `max_dimension`.
 Failures are `EngineError`s: `TransientEngineError` when trying again later may work (the job
 queue retries), `PermanentEngineError` when it will not (the job fails and is refunded).
 """
@@ -69,7 +70,12 @@ class PermanentEngineError(EngineError):
 class Engine(Protocol):
     name: str
 
-    def enhance(self, *, original: bytes, tier: TierSpec) -> EngineResult: ...
+    def enhance(
+        self, *, original: bytes, tier: TierSpec, auto_adjust: bool = False
+    ) -> EngineResult:
+        """`auto_adjust`: the user asked for automatic light and colour; without it an engine
+        keeps the photo's tones and colours as they are (as far as it can)."""
+        ...
 
 
 def target_size(width: int, height: int, max_dimension: int) -> tuple[int, int]:

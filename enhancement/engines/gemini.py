@@ -112,7 +112,12 @@ class GeminiEngine:
         self.timeout_ms = timeout_ms
         self.api_version = api_version
 
-    def enhance(self, *, original: bytes, tier: TierSpec) -> EngineResult:
+    def enhance(
+        self, *, original: bytes, tier: TierSpec, auto_adjust: bool = False
+    ) -> EngineResult:
+        # `auto_adjust` is not sent: what the model corrects is its prompt's business (the
+        # GEMINI_PROMPT setting), the same for every job.
+        del auto_adjust
         image = load_image(open_image(original))
         width, height = image.size
         size = target_size(width, height, tier.max_dimension)

@@ -1,34 +1,41 @@
-"""An enhancement made with Pillow alone: no network, deterministic, cheap.
+"""The local engine: faithful by default, a learned upscaler when the tier is larger than the
+original. No network; the same input gives the same output.
 
-The pipeline, in order:
+The pipeline:
 
-1. Resize to the tier with LANCZOS. A big JPEG is first decoded at 1/2, 1/4 or 1/8 scale
-   (`draft`), and big downscales go through `reduce` first (`reducing_gap`), which saves time
-   and memory without a visible difference.
-2. Tone: one lookup table stretches the levels (the common black and white points with 0.5%
-   clipped, the gain capped so that a flat picture does not turn into noise), and reduces a
-   colour cast: the average colour of the darkest and of the brightest 2% of pixels, which
-   ought to be grey, moves 60% of the way to grey (capped, and skipped when those pixels are
-   plainly coloured). The statistics come from a block-averaged copy of at most ~0.5 MP.
-3. Detail, on the luminance: d = luma - (its 5x5 box mean) says how far a pixel stands out
-   from its neighbourhood. Flat pixels (small |d|: noise) move half-way to the mean, a mild
-   denoise; edge pixels (large |d|) are unsharp-masked, d * 0.8 added; the weight ramps
-   between the two, so noise is smoothed rather than sharpened and there is no seam. The
-   weight depends on d alone, so the whole step is one blur of one channel, a lookup table
-   and an add: cheaper than the resize itself. Leaving the colour channels' differences
-   alone keeps sharpening from adding colour fringes.
+1. Enlarging (the tier is larger than the original): waifu2x's photo model doubles the picture
+   and removes JPEG artefacts as it goes (`upscaler`), then LANCZOS takes it to the tier's
+   exact size (down when the tier is less than twice the original, up when it is more). The
+   model's noise level follows the JPEG quality the original was saved at, estimated from its
+   quantisation tables before anything re-encodes it: light (0) for lossless pictures and
+   JPEGs of quality `CLEAN_JPEG_QUALITY` and above, strong (3) below (`bench/quality.py`
+   measured the crossing point). An original of more than `max_model_pixels` (a setting) is
+   enlarged with LANCZOS alone, to bound a job's time; so is every original when the model
+   cannot load (logged once).
+2. Reducing (the tier is at most the original's size): LANCZOS, after decoding a big JPEG at
+   1/2, 1/4 or 1/8 scale (`draft`) and going through `reduce` first (`reducing_gap`), which
+   saves time and memory without a visible difference.
+3. Only when the user asks ("Auto light and colour"): one tone table, measured on the
+   original and applied to the finished picture (`adjust`). Nothing else ever changes a
+   photo's tones or colours as a whole, and nothing is sharpened: on real photos every
+   sharpening measured (before or after the resize) moved the result further from the truth.
 
-Steps 2 and 3 run at the smaller of the original and the tier size: before an upscale (so the
-noise is not enlarged first and the work is done on fewer pixels) and after a downscale. Every
-step is an integer Pillow operation, so the same input gives byte-identical output.
+Transparency: the model works on colour only, with the colour of fully transparent pixels
+first filled in from their opaque neighbours (what a premultiplied resampler would weigh them
+by), so no light or dark fringe can bleed in at the edges; the alpha channel is scaled
+alongside with LANCZOS, and Pillow resamples RGBA premultiplied. Greyscale stays greyscale.
+The original's ICC profile is carried to the result.
 """
 
 from __future__ import annotations
 
-import math
+import logging
+from pathlib import Path
 
-from PIL import Image, ImageChops, ImageFilter, ImageStat
+from django.conf import settings
+from PIL import Image, ImageFilter
 
+from .adjust import light_and_colour_table
 from .base import (
     EngineResult,
     TierSpec,
@@ -38,178 +45,151 @@ from .base import (
     open_image,
     target_size,
 )
+from .upscaler import SHIPPED_MODEL_DIR, UpscalerError, get_upscaler
+
+logger = logging.getLogger(__name__)
 
 LANCZOS = Image.Resampling.LANCZOS
 
-# Tone
-STATS_PIXELS = 500_000  # levels are measured on a copy reduced to about this many pixels
-CLIP_FRACTION = 0.005  # of the pixels ignored at each end of each channel's histogram
-MAX_GAIN = 2.0  # the strongest contrast stretch applied
-EXTREME_FRACTION = 0.02  # the darkest and brightest pixels that tell the colour cast
-COLOUR_BALANCE = 0.6  # the share of the cast corrected...
-MAX_SHIFT = 20  # ...but no channel's black or white point moves more than this
-MAX_NEUTRAL_SPREAD = 60  # extremes more coloured than this are content, not a cast
+# JPEGs saved at this quality or above get the light denoise; below it, the strong one.
+CLEAN_JPEG_QUALITY = 84
+LIGHT_NOISE, STRONG_NOISE = 0, 3
+# How far the colour of opaque pixels is spread into transparent ones (pixels): beyond the
+# model's reach of 7 input pixels.
+BLEED_RADIUS = 8
 
-# Detail
-BLUR_RADIUS = 2  # the neighbourhood: a 5x5 box
-SMOOTHING = 0.5  # how far flat pixels move towards their neighbourhood mean
-SHARPENING = 0.8  # unsharp-mask amount on edge pixels
-FLAT_BELOW = 3  # |pixel - mean| (in luma levels) under which a pixel is flat...
-EDGE_ABOVE = 12  # ...and over which it is an edge; linear in between
+# The baseline tables of the JPEG standard (Annex K), in natural order: libjpeg scales them
+# by the quality setting, so the nearest scaled pair names the quality.
+# fmt: off
+_STANDARD_LUMA = (
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55,
+    14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
+    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92,
+    49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+)
+_STANDARD_CHROMA = (
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99,
+    24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
+    *([99] * 32),
+)
+# fmt: on
+
+
+def _scaled(table: tuple[int, ...], quality: int) -> tuple[int, ...]:
+    """libjpeg's `jpeg_set_quality` with baseline tables."""
+    scale = 5000 // quality if quality < 50 else 200 - 2 * quality
+    return tuple(min(255, max(1, (entry * scale + 50) // 100)) for entry in table)
+
+
+_SCALED_TABLES = {
+    quality: (_scaled(_STANDARD_LUMA, quality), _scaled(_STANDARD_CHROMA, quality))
+    for quality in range(1, 101)
+}
+
+
+def estimate_jpeg_quality(image: Image.Image) -> int | None:
+    """The libjpeg quality (1-100) whose tables are nearest this JPEG's, or `None` when the
+    image is not a JPEG. Read from the header: call it before decoding or re-encoding.
+    Cameras and editors that use tables of their own get the nearest libjpeg equivalent."""
+    tables = getattr(image, "quantization", None)
+    if image.format not in ("JPEG", "MPO") or not tables or 0 not in tables:
+        return None
+    luma = list(tables[0])
+    chroma = list(tables[1]) if 1 in tables else None
+
+    def distance(quality: int) -> int:
+        standard_luma, standard_chroma = _SCALED_TABLES[quality]
+        total = sum(abs(a - b) for a, b in zip(luma, standard_luma, strict=False))
+        if chroma is not None:
+            total += sum(abs(a - b) for a, b in zip(chroma, standard_chroma, strict=False))
+        return total
+
+    # Ties go to the higher quality (at the top, several qualities share tables of ones).
+    return min(range(100, 0, -1), key=distance)
+
+
+def noise_level(jpeg_quality: int | None) -> int:
+    """The model's denoise level for an original saved at `jpeg_quality` (`None`: not a
+    JPEG, so nothing says it was compressed)."""
+    if jpeg_quality is not None and jpeg_quality < CLEAN_JPEG_QUALITY:
+        return STRONG_NOISE
+    return LIGHT_NOISE
 
 
 class LocalEngine:
     name = "local"
 
-    def enhance(self, *, original: bytes, tier: TierSpec) -> EngineResult:
+    def __init__(
+        self,
+        *,
+        model_dir: str | Path | None = None,
+        threads: int | None = None,
+        max_model_pixels: int | None = None,
+    ):
+        """Unset arguments come from settings: `ENHANCEMENT_MODEL_DIR` (empty: the models
+        shipped in `waifu2x/`), `ENHANCEMENT_NCNN_THREADS`, `ENHANCEMENT_MODEL_MAX_PIXELS`."""
+        self.model_dir = Path(model_dir or settings.ENHANCEMENT_MODEL_DIR or SHIPPED_MODEL_DIR)
+        self.threads = threads or settings.ENHANCEMENT_NCNN_THREADS
+        self.max_model_pixels = max_model_pixels or settings.ENHANCEMENT_MODEL_MAX_PIXELS
+
+    def enhance(
+        self, *, original: bytes, tier: TierSpec, auto_adjust: bool = False
+    ) -> EngineResult:
         image = open_image(original)
         icc_profile = image.info.get("icc_profile")
+        jpeg_quality = estimate_jpeg_quality(image)
         size = target_size(image.width, image.height, tier.max_dimension)
-        downscaling = size[0] < image.width
-        if downscaling and image.format in ("JPEG", "MPO") and image.mode in ("RGB", "L"):
+        enlarging = max(size) > max(image.size)
+        if not enlarging and image.format in ("JPEG", "MPO") and image.mode in ("RGB", "L"):
             # Decode straight at a reduced scale; never below `size`.
             image.draft(image.mode, size)
         image = normalise_mode(load_image(image))
+        table = light_and_colour_table(image) if auto_adjust else None
 
-        if downscaling:
-            image = image.resize(size, LANCZOS, reducing_gap=3.0)
-            image = _enhance_pixels(image)
+        if enlarging:
+            image = self._enlarge(image, size, noise=noise_level(jpeg_quality))
         else:
-            image = _enhance_pixels(image)
-            if image.size != size:
-                image = image.resize(size, LANCZOS)
+            image = image.resize(size, LANCZOS, reducing_gap=3.0)
+        if table is not None:
+            image = image.point(table)
 
         data, fmt = encode_image(image, icc_profile=icc_profile)
         return EngineResult(
             data=data, format=fmt, width=image.width, height=image.height, prompt=None
         )
 
+    def _enlarge(self, image: Image.Image, size: tuple[int, int], *, noise: int) -> Image.Image:
+        """The model's 2x, then LANCZOS to `size`; LANCZOS alone without the model."""
+        upscaler = None
+        if image.width * image.height <= self.max_model_pixels:
+            upscaler = get_upscaler(model_dir=self.model_dir, noise=noise, threads=self.threads)
+        if upscaler is None:
+            return image.resize(size, LANCZOS)
 
-def _enhance_pixels(image: Image.Image) -> Image.Image:
-    """Tone and detail on an RGB, RGBA or L image of any size; alpha passes through."""
-    alpha = None
-    if image.mode == "RGBA":
-        alpha = image.getchannel("A")
-        image = image.convert("RGB")
-    image = image.point(_tone_table(image, alpha))
-    image = _denoise_and_sharpen(image)
-    if alpha is not None:
-        image.putalpha(alpha)
-    return image
-
-
-def _tone_table(image: Image.Image, alpha: Image.Image | None) -> list[int]:
-    """A `point` table: a levels stretch, plus a restrained correction of a colour cast."""
-    # Statistics need no more than ~0.5 MP: measure a block-averaged copy.
-    factor = max(1, math.isqrt(image.width * image.height // STATS_PIXELS))
-    if factor > 1:
-        image = image.reduce(factor)
-        alpha = alpha.reduce(factor) if alpha is not None else None
-    bands = len(image.getbands())
-    histogram = image.histogram(mask=alpha)  # transparent pixels do not count
-    channels = [histogram[band * 256 : (band + 1) * 256] for band in range(bands)]
-    total = sum(channels[0])
-    if total == 0:
-        return list(range(256)) * bands
-
-    # The common black and white points: no channel loses more than CLIP_FRACTION.
-    bounds = [_clipped_bounds(channel, total * CLIP_FRACTION) for channel in channels]
-    low = min(lo for lo, _ in bounds)
-    high = max(hi for _, hi in bounds)
-    shadow_shift, highlight_shift = [0.0] * bands, [0.0] * bands
-    if bands == 3:
-        shadow_shift, highlight_shift = _cast_shifts(image, alpha)
-
-    table: list[int] = []
-    for band in range(bands):
-        black = low + shadow_shift[band]
-        white = high + highlight_shift[band]
-        if white - black < 255 / MAX_GAIN:  # a flat picture: stretch it only so far
-            centre = (black + white) / 2
-            black, white = centre - 127.5 / MAX_GAIN, centre + 127.5 / MAX_GAIN
-        scale = 255 / (white - black)
-        table.extend(min(255, max(0, round((level - black) * scale))) for level in range(256))
-    return table
-
-
-def _cast_shifts(image: Image.Image, alpha: Image.Image | None) -> tuple[list[float], list[float]]:
-    """How far to move each channel's black and white point to reduce a colour cast.
-
-    The darkest and the brightest few percent of pixels (by luma) are usually meant to be
-    neutral (shadows, white walls, clouds); their average colour's distance from grey is the
-    cast. Only part of it is corrected, by a capped amount, and not at all when those pixels
-    are clearly coloured (a sunset, a green field), where the "cast" is the subject.
-    """
-    luma = image.convert("L")
-    histogram = luma.histogram(mask=alpha)
-    dark, bright = _clipped_bounds(histogram, sum(histogram) * EXTREME_FRACTION)
-    shifts = []
-    for keep in (lambda v: v <= dark, lambda v: v >= bright):
-        mask = luma.point(lambda v, keep=keep: 255 if keep(v) else 0)
+        mode = image.mode
+        alpha = image.getchannel("A") if mode == "RGBA" else None
+        colour = _fill_transparent(image) if alpha is not None else image.convert("RGB")
+        try:
+            doubled = upscaler.upscale(colour)
+        except UpscalerError:
+            logger.exception("the upscaler failed; resizing with LANCZOS instead")
+            return image.resize(size, LANCZOS)
+        del colour
+        if mode == "L":
+            doubled = doubled.convert("L")
         if alpha is not None:
-            mask = ImageChops.darker(mask, alpha)
-        stat = ImageStat.Stat(image, mask)
-        if not stat.count[0]:
-            shifts.append([0.0, 0.0, 0.0])
-            continue
-        grey = sum(stat.mean) / 3
-        cast = [channel - grey for channel in stat.mean]
-        if max(cast) - min(cast) > MAX_NEUTRAL_SPREAD:
-            shifts.append([0.0, 0.0, 0.0])
-            continue
-        shifts.append([max(-MAX_SHIFT, min(MAX_SHIFT, COLOUR_BALANCE * offset)) for offset in cast])
-    return shifts[0], shifts[1]
+            doubled.putalpha(alpha.resize(doubled.size, LANCZOS))
+        if doubled.size != size:
+            doubled = doubled.resize(size, LANCZOS)
+        return doubled
 
 
-def _clipped_bounds(channel: list[int], clip: float) -> tuple[int, int]:
-    """The lowest and highest level after ignoring `clip` pixels at each end."""
-    seen = 0
-    low = 0
-    for level, count in enumerate(channel):
-        seen += count
-        if seen > clip:
-            low = level
-            break
-    seen = 0
-    high = 255
-    for level in range(255, -1, -1):
-        seen += channel[level]
-        if seen > clip:
-            high = level
-            break
-    return low, max(low, high)
-
-
-def _detail_weight(difference: int) -> float:
-    """How much of `pixel - mean` to add back: negative (smooth) when flat, positive
-    (sharpen) on edges, linear in between."""
-    size = abs(difference)
-    if size <= FLAT_BELOW:
-        return -SMOOTHING
-    if size >= EDGE_ABOVE:
-        return SHARPENING
-    share = (size - FLAT_BELOW) / (EDGE_ABOVE - FLAT_BELOW)
-    return -SMOOTHING + share * (SMOOTHING + SHARPENING)
-
-
-# Maps `128 + (luma - mean)` to `128 + correction`.
-_DETAIL_TABLE = [
-    min(255, max(0, round(128 + (level - 128) * _detail_weight(level - 128))))
-    for level in range(256)
-]
-
-
-def _denoise_and_sharpen(image: Image.Image) -> Image.Image:
-    """Smooth flat areas and sharpen edges, on the luminance only.
-
-    With d = luma - (5x5 mean of luma), every pixel gets `weight(|d|) * d` added to each of
-    its channels: a table lookup, since the weight depends on d alone. Working on luma keeps
-    colours free of sharpening fringes and costs one blur of one channel.
-    """
-    luma = image if image.mode == "L" else image.convert("L")
-    mean = luma.filter(ImageFilter.BoxBlur(BLUR_RADIUS))
-    # 128 + d, clipped: |d| > 127 only happens on hard edges, which get the most anyway.
-    correction = ImageChops.subtract(luma, mean, offset=128).point(_DETAIL_TABLE)
-    if image.mode != "L":
-        correction = Image.merge(image.mode, [correction] * len(image.getbands()))
-    return ImageChops.add(image, correction, offset=-128)
+def _fill_transparent(image: Image.Image) -> Image.Image:
+    """The RGB of an RGBA image, fully transparent pixels given the colour of the opaque ones
+    near them (an alpha-weighted blur: premultiply, blur, divide), so that nothing hidden
+    under alpha 0 (often white or black) bleeds into the visible edges."""
+    premultiplied = image.convert("RGBa").filter(ImageFilter.BoxBlur(BLEED_RADIUS))
+    filled = premultiplied.convert("RGBA").convert("RGB")
+    # Where alpha is 0 take the filled colour, elsewhere the pixel's own.
+    hidden = image.getchannel("A").point(lambda value: 255 if value == 0 else 0)
+    return Image.composite(filled, image.convert("RGB"), hidden)

@@ -3,13 +3,16 @@
 `upconv_7_photo` (MIT, see `waifu2x/LICENSE`) doubles an RGB picture and removes JPEG
 artefacts as it goes; each noise level is a model of its own. Measured against a LANCZOS
 resize on real photos shrunk and JPEG-compressed (`bench/quality.py`, figures in the README),
-it is the best of what fits in this product's limits (CPU only, seconds, a few hundred MB).
+it did best of the upscalers tried that fit this product's limits (CPU only, seconds, a few
+hundred MB).
 
 - Tiles: the picture is cut into `TILE`-pixel squares, each run with `CONTEXT` pixels of its
   neighbours around it (the network's reach), so the tiles join without a seam and the result
   is the same as one pass over the whole picture. Without tiles, ncnn needs gigabytes at 1K.
 - Threads: ncnn takes every core unless told; the caller says how many (a setting), so that
   two workers on two cores do not fight.
+- Where ncnn (and numpy, which comes with it) is missing, nothing here is imported until a
+  model is asked for.
 - One load per process: `get_upscaler` keeps each loaded model (a `ncnn.Net` serves any number
   of threads, each with its own extractor). A model that cannot load (no `ncnn` on this
   platform, a missing or damaged file) gives `None`, logged once; the engine then resizes
@@ -22,7 +25,6 @@ import logging
 import threading
 from pathlib import Path
 
-import numpy as np
 from PIL import Image
 
 logger = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ SHIPPED_MODEL_DIR = Path(__file__).resolve().parent / "waifu2x" / "upconv_7_phot
 # The noise levels shipped: 0 for clean pictures, 3 for visibly compressed ones.
 NOISE_LEVELS = (0, 3)
 
-TILE = 100  # input pixels per tile side: about 40 MB of ncnn scratch per running tile
+TILE = 100  # input pixels per tile side: ncnn's scratch for one tile is about 100 MB
 CONTEXT = 7  # six 3x3 convolutions and the deconvolution see 7 pixels beyond a tile
 INPUT_BLOB = "Input1"
 OUTPUT_BLOB = "Eltwise4"
@@ -51,6 +53,7 @@ class Upscaler:
     def upscale(self, image: Image.Image) -> Image.Image:
         """An RGB image in, an RGB image of exactly twice its width and height out."""
         import ncnn
+        import numpy as np
 
         if image.mode != "RGB":
             raise ValueError(f"the upscaler takes RGB, not {image.mode}")

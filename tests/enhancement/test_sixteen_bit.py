@@ -6,6 +6,7 @@ import io
 import pytest
 from PIL import Image
 
+from enhancement.engines import LocalEngine, TierSpec
 from enhancement.engines.base import normalise_mode
 from enhancement.imaging import UploadLimits, normalize_upload
 from tests import images
@@ -24,3 +25,18 @@ def test_uploads_and_engines_scale_16_bit_grey_alike(sample, expected):
         engine_value = normalise_mode(deep).getpixel((0, 0))
 
     assert stored_value == engine_value == expected
+
+
+@pytest.mark.parametrize(("sample", "expected"), [(0, 0), (32768, 128), (65535, 255)])
+@pytest.mark.parametrize("rgb", [False, True])
+def test_the_local_engine_keeps_a_flat_16_bit_picture_at_its_level(sample, expected, rgb):
+    # A black 16-bit picture once came back flat grey (automatic levels): now it stays black,
+    # and grey stays grey, enlarged by the model.
+    result = LocalEngine().enhance(
+        original=images.png16(64, 48, value=sample, rgb=rgb),
+        tier=TierSpec(name="TIER_1K", max_dimension=1024, gemini_size="1K"),
+    )
+    with Image.open(io.BytesIO(result.data)) as enhanced:
+        low, high = enhanced.convert("L").getextrema()
+        assert enhanced.size == (1024, 768)
+    assert expected - 2 <= low <= high <= expected + 2
