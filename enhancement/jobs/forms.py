@@ -57,6 +57,9 @@ class IdListField(forms.MultipleChoiceField):
 
 class OrderForm(forms.Form):
     tier = TierField(widget=forms.RadioSelect)
+    # "Auto light and colour": the engine may correct exposure and a colour cast. Unticked
+    # (the default), the result keeps the photo's own tones and colours.
+    auto_adjust = forms.BooleanField(required=False)
     request_key = RequestKeyField()
 
 

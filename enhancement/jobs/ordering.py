@@ -60,6 +60,7 @@ def _create_paid_job(
     request_key: str | None,
     priority: bool,
     metadata: dict | None = None,
+    auto_adjust: bool = False,
 ) -> ImageEnhancementJob:
     """The one place a job is paid for: create it PENDING, spend its tokens (keyed by the job,
     so never twice) and enqueue it after the commit. Runs in the caller's transaction, which
@@ -72,6 +73,7 @@ def _create_paid_job(
         status=JobStatus.PENDING,
         max_retries=settings.ENHANCEMENT_MAX_RETRIES,
         request_key=request_key,
+        auto_adjust=auto_adjust,
     )
     tokens.spend(
         user=user,
@@ -86,10 +88,15 @@ def _create_paid_job(
 
 
 def order_enhancement(
-    *, user: AbstractBaseUser, image: EnhancedImage, tier: str, request_key: str | None
+    *,
+    user: AbstractBaseUser,
+    image: EnhancedImage,
+    tier: str,
+    request_key: str | None,
+    auto_adjust: bool = False,
 ) -> ImageEnhancementJob:
     """Spend the tier's tokens and create a PENDING job for `image`, in one transaction; the job
-    is enqueued after the commit.
+    is enqueued after the commit. `auto_adjust`: the user ticked "Auto light and colour".
 
     Raises `InvalidTier`, `NotYourImage`, `RequestKeyUsed`, or `tokens.InsufficientTokens`
     (nothing is created then). The same `request_key` again returns the job made the first
@@ -113,6 +120,7 @@ def order_enhancement(
                 cost=cost,
                 request_key=request_key or None,
                 priority=priority,
+                auto_adjust=auto_adjust,
             )
     except IntegrityError:
         # A concurrent submission of the same form committed first.

@@ -85,6 +85,7 @@ def order(request, image_id: str):
             image=image,
             tier=form.cleaned_data["tier"],
             request_key=form.cleaned_data["request_key"],
+            auto_adjust=form.cleaned_data["auto_adjust"],
         )
     except tokens.InsufficientTokens as exc:
         return _problem(

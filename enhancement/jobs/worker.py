@@ -38,7 +38,9 @@ def process_job(*, job_id: str) -> str:
             engine = get_engine()
             engine_name = engine.name
             original = _read_original(job.image)
-            result = engine.enhance(original=original, tier=tier_spec(job.tier))
+            result = engine.enhance(
+                original=original, tier=tier_spec(job.tier), auto_adjust=job.auto_adjust
+            )
             job = complete_job(job=job, result=result, engine=engine_name)
     except (TransientEngineError, PermanentEngineError) as exc:
         logger.warning("job %s attempt failed: %s", job_id, exc)
