@@ -31,7 +31,7 @@ def _tier_cost_condition() -> Q:
 
 
 class EnhancedImage(TimestampedModel):
-    """An uploaded original. Its files live under `users/<user>/images/<image>/` (private)."""
+    """An uploaded original, kept as uploaded. Its files live under `images/<image>/` (private)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="enhanced_images"
@@ -50,6 +50,8 @@ class EnhancedImage(TimestampedModel):
     preview_r2_key = models.FileField(max_length=500, blank=True)
     is_public = models.BooleanField(default=False)
     view_count = models.PositiveIntegerField(default=0)
+    # What the photo's EXIF says, read at upload for the image page: camera, lens, taken_at.
+    photo_facts = models.JSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

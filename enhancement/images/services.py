@@ -145,6 +145,7 @@ def create_image(
                 original_height=normalized.height,
                 original_size_bytes=normalized.size_bytes,
                 original_format=normalized.format,
+                photo_facts=normalized.facts,
                 thumbnail_r2_key=thumb_name,
                 preview_r2_key=preview_name,
             )

@@ -7,23 +7,14 @@ What is accepted is decided by decoding the content, never by the file name or t
 content type: JPEG, PNG, WebP, GIF and HEIC/HEIF. Anything else is refused with an
 ``ImageRejected`` whose ``message`` can be shown to the user as it is.
 
-Metadata policy of the stored original (``normalize_upload``):
-
-- EXIF is kept (camera, date, exposure...), except that the GPS IFD is removed unless the user
-  asked to keep the location, and the Orientation tag is removed because the pixels are stored
-  upright. The EXIF thumbnail (IFD1) is not carried over. If the EXIF block cannot be parsed
-  or re-written it is dropped whole, which can only remove data, never leak it.
-- XMP, JPEG comments and other text chunks are dropped always: XMP can repeat the GPS
-  position and the orientation.
-- An ICC profile is kept when it matches the stored colour space (an RGB profile on an RGB
-  image, a grey one on a greyscale image), so wide-gamut photos keep their colours. CMYK is
-  converted to sRGB (through its ICC profile when it has one) and its profile dropped.
-
-Output formats: JPEG and HEIF uploads are stored as JPEG at quality 92 (PNG when a HEIF has
-alpha); PNG and the first frame of a GIF as PNG; WebP as WebP, lossless when the upload was
-(JPEG, or PNG with alpha, in the rare case libwebp refuses to encode a very detailed picture).
-Animated files keep their first frame; a HEIF holding several pictures keeps its primary one.
-Pixels become 8 bits per channel in L, RGB or RGBA (16-bit samples are scaled, not clipped).
+The stored original (``normalize_upload``) is the uploaded file byte for byte: JPEG, PNG, WebP,
+GIF and HEIF stay what they are, CMYK, 16-bit, palette and animated files included. The one
+change is the location, removed unless the user asked to keep it, by a lossless metadata edit
+(``metadata.remove_location``: the GPS directory emptied in place, XMP location properties
+blanked); the pixels are never decoded into the stored file. Conversions happen where they are
+needed: in the derivatives (``make_derivative``: WebP in sRGB with no metadata at all) and in
+the engine's input (``working_copy``: upright 8-bit pixels for files an engine cannot read as
+they are). Results carry the original's EXIF (``metadata.exif_for_result``).
 
 Decompression bombs: the pixel count is checked from the header before anything is decoded
 (see `reading`).
@@ -46,7 +37,13 @@ from enhancement.imaging.formats import (
     UploadLimits,
     extension_for,
 )
-from enhancement.imaging.uploads import NormalizedImage, normalize_upload
+from enhancement.imaging.metadata import exif_for_result, photo_facts, with_exif
+from enhancement.imaging.uploads import (
+    ORIGINAL_FILES,
+    NormalizedImage,
+    normalize_upload,
+    working_copy,
+)
 
 __all__ = [
     "ACCEPTED_TYPES_TEXT",
@@ -54,10 +51,15 @@ __all__ = [
     "OUTPUT_FORMATS",
     "ImageRejected",
     "NormalizedImage",
+    "ORIGINAL_FILES",
     "OutputFormat",
     "UploadLimits",
     "extension_for",
     "grey_to_8bit",
     "make_derivative",
+    "exif_for_result",
     "normalize_upload",
+    "photo_facts",
+    "with_exif",
+    "working_copy",
 ]

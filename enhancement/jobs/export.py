@@ -70,6 +70,10 @@ def export_result(
         elif image.mode not in ("RGB", "RGBA", "L"):
             image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
         options: dict = {"icc_profile": icc_profile} if icc_profile else {}
+        # The photo's EXIF (camera, lens, date...) that the result carries goes with it.
+        exif = source.getexif()
+        if len(exif):
+            options["exif"] = exif.tobytes()
         if fmt == "jpeg":
             options.update(quality=quality, optimize=True)
         elif fmt == "webp":

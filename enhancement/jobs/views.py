@@ -72,13 +72,15 @@ def order(request, image_id: str):
         message = " ".join(e for errors in form.errors.values() for e in errors)
         return _problem(request, title="Choose a tier", message=message, status=400, back_url=back)
     if not _order_allowed(request.user):
-        return _problem(
+        response = _problem(
             request,
             title="Too many orders",
             message=too_fast_message(),
             status=429,
             back_url=back,
         )
+        response["Retry-After"] = str(ratelimit.retry_after())
+        return response
     try:
         job = ordering.order_enhancement(
             user=request.user,
@@ -214,9 +216,11 @@ def batch(request):
         return _render_batch_confirm(request, plan, form_data=data)
 
     if not _order_allowed(request.user):
-        return _render_batch_confirm(
+        response = _render_batch_confirm(
             request, plan, form_data=data, error=too_fast_message(), status=429
         )
+        response["Retry-After"] = str(ratelimit.retry_after())
+        return response
     try:
         created = ordering.order_batch(
             user=request.user,

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 
 from django.conf import settings
 from django.db import DatabaseError, connection
 
-from enhancement import storage
-from enhancement.engines import PermanentEngineError, TransientEngineError, get_engine
+from enhancement import imaging, storage
+from enhancement.engines import (
+    EngineResult,
+    PermanentEngineError,
+    TransientEngineError,
+    get_engine,
+)
 from enhancement.jobs.tiers import tier_spec
 from enhancement.jobs.transitions import claim_job, complete_job, fail_job, renew_lease
 from enhancement.models import EnhancedImage, ImageEnhancementJob
@@ -17,6 +23,7 @@ from enhancement.models import EnhancedImage, ImageEnhancementJob
 logger = logging.getLogger(__name__)
 
 MISSING_ORIGINAL_MESSAGE = "The original image could not be found."
+UNREADABLE_ORIGINAL_MESSAGE = "The original image could not be read."
 
 
 def process_job(*, job_id: str) -> str:
@@ -39,8 +46,11 @@ def process_job(*, job_id: str) -> str:
             engine_name = engine.name
             original = _read_original(job.image)
             result = engine.enhance(
-                original=original, tier=tier_spec(job.tier), auto_adjust=job.auto_adjust
+                original=_engine_input(original),
+                tier=tier_spec(job.tier),
+                auto_adjust=job.auto_adjust,
             )
+            result = _with_photo_metadata(result, original)
             job = complete_job(job=job, result=result, engine=engine_name)
     except (TransientEngineError, PermanentEngineError) as exc:
         logger.warning("job %s attempt failed: %s", job_id, exc)
@@ -94,3 +104,21 @@ def _read_original(image: EnhancedImage) -> bytes:
         raise PermanentEngineError(
             f"original {image.original_r2_key.name} missing", user_message=MISSING_ORIGINAL_MESSAGE
         ) from exc
+
+
+def _engine_input(original: bytes) -> bytes:
+    """What the engine reads: the stored original, or its working copy where an engine could
+    not read it as it is (HEIF, CMYK, 16-bit, a rotated photo: `imaging.working_copy`)."""
+    try:
+        return imaging.working_copy(original)
+    except imaging.ImageRejected as exc:
+        raise PermanentEngineError(
+            f"original unreadable: {exc.message}", user_message=UNREADABLE_ORIGINAL_MESSAGE
+        ) from exc
+
+
+def _with_photo_metadata(result: EngineResult, original: bytes) -> EngineResult:
+    """The result carries the original's EXIF (camera, lens, exposure, date; the location only
+    if the owner kept it on the original), upright and with the result's dimensions."""
+    exif = imaging.exif_for_result(original, width=result.width, height=result.height)
+    return replace(result, data=imaging.with_exif(result.data, result.format, exif))

@@ -12,6 +12,7 @@ from enhancement.imaging import (
     UploadLimits,
     make_derivative,
     normalize_upload,
+    working_copy,
 )
 from tests import images
 
@@ -94,8 +95,11 @@ def test_png_with_alpha_keeps_alpha():
 @pytest.mark.parametrize(
     ("mode", "stored_mode"), [("P", "RGB"), ("LA", "RGBA"), ("L", "L"), ("1", "L")]
 )
-def test_png_modes_become_web_modes(mode, stored_mode):
-    assert reopen(normalize(images.png_bytes(mode=mode)).data).mode == stored_mode
+def test_png_modes_become_web_modes_for_the_engine(mode, stored_mode):
+    source = images.png_bytes(mode=mode)
+    original = normalize(source).data
+    assert original == source  # kept as uploaded
+    assert reopen(working_copy(original)).mode == stored_mode
 
 
 def test_palette_with_transparency_becomes_rgba():
@@ -105,7 +109,7 @@ def test_palette_with_transparency_becomes_rgba():
     buf = io.BytesIO()
     img.save(buf, "PNG", transparency=1)
 
-    stored = reopen(normalize(buf.getvalue()).data)
+    stored = reopen(working_copy(normalize(buf.getvalue()).data))
 
     assert stored.mode == "RGBA"
     assert stored.getpixel((0, 0))[3] == 0
@@ -128,29 +132,32 @@ def test_lossless_webp_stays_lossless():
     assert stored.tobytes() == images.picture(mode="RGBA").tobytes()
 
 
-def test_single_frame_gif_is_stored_as_png():
-    result = normalize(images.gif_bytes(64, 48))
+def test_single_frame_gif_is_kept_as_gif_and_read_as_rgb():
+    source = images.gif_bytes(64, 48)
+    result = normalize(source)
 
-    assert (result.format, result.source_format) == ("png", "gif")
+    assert (result.format, result.extension, result.content_type) == ("gif", "gif", "image/gif")
+    assert result.data == source
     assert (result.width, result.height) == (64, 48)
     assert not result.animated
-    assert reopen(result.data).getpixel((10, 10)) == (255, 0, 0)
+    assert reopen(working_copy(result.data)).convert("RGB").getpixel((10, 10)) == (255, 0, 0)
 
 
-def test_heic_is_stored_as_jpeg():
-    result = normalize(images.heic_bytes(64, 48))
+def test_heic_stays_heic_and_the_engine_reads_a_png():
+    source = images.heic_bytes(64, 48)
+    result = normalize(source)
 
-    assert (result.format, result.source_format) == ("jpeg", "heif")
+    assert (result.format, result.extension, result.content_type) == ("heif", "heic", "image/heic")
+    assert result.data == source
     assert (result.width, result.height) == (64, 48)
-    assert reopen(result.data).format == "JPEG"
-    assert "HEIC photo converted to JPEG." in result.notes
+    assert reopen(working_copy(result.data)).format == "PNG"
 
 
-def test_heic_with_alpha_is_stored_as_png():
+def test_heic_with_alpha_keeps_it_for_the_engine():
     result = normalize(images.heic_bytes(mode="RGBA"))
 
-    assert result.format == "png"
-    assert reopen(result.data).mode == "RGBA"
+    assert result.format == "heif"
+    assert reopen(working_copy(result.data)).mode == "RGBA"
 
 
 def test_heic_orientation_is_applied_once():
@@ -169,7 +176,9 @@ def test_heic_with_several_pictures_keeps_the_main_one():
 
     assert result.animated
     assert (result.width, result.height) == (64, 48)
-    assert "This HEIC file holds several pictures: only the main one is kept." in result.notes
+    assert "This HEIC file holds several pictures: it is kept whole; we enhance the main one." in (
+        result.notes
+    )
 
 
 def test_bytes_are_accepted_as_well_as_files():
@@ -362,17 +371,20 @@ def test_animation_keeps_the_first_frame(data, label):
     result = normalize(data)
 
     assert result.animated
-    assert f"Animated {label}: only the first frame is kept." in result.notes
-    stored = reopen(result.data)
-    assert getattr(stored, "n_frames", 1) == 1
-    assert close_to(stored.convert("RGB").getpixel((10, 10)), images.FRAME_COLORS[0])
+    assert f"Animated {label}: it is kept whole; we enhance its first frame." in result.notes
+    assert result.data == data  # every frame kept
+    engine_reads = reopen(working_copy(result.data))
+    assert getattr(engine_reads, "n_frames", 1) == 1
+    assert close_to(engine_reads.convert("RGB").getpixel((10, 10)), images.FRAME_COLORS[0])
 
 
 # --- colour -----------------------------------------------------------------------------
 
 
 def test_cmyk_jpeg_becomes_rgb_with_the_right_colour():
-    stored = reopen(normalize(images.cmyk_jpeg()).data)
+    source = images.cmyk_jpeg()
+    assert normalize(source).data == source  # CMYK kept as uploaded
+    stored = reopen(working_copy(source))
 
     assert stored.mode == "RGB"
     assert close_to(stored.getpixel((5, 5)), (0, 255, 255))
@@ -380,14 +392,16 @@ def test_cmyk_jpeg_becomes_rgb_with_the_right_colour():
 
 @pytest.mark.parametrize(("value", "expected"), [(0, 0), (32768, 128), (65535, 255)])
 def test_16_bit_grey_png_is_scaled_not_clipped(value, expected):
-    stored = reopen(normalize(images.png16(value=value)).data)
+    source = images.png16(value=value)
+    assert normalize(source).data == source  # 16-bit kept as uploaded
+    stored = reopen(working_copy(source))
 
     assert stored.mode == "L"
     assert abs(stored.getpixel((3, 3)) - expected) <= 1
 
 
 def test_48_bit_rgb_png_is_scaled():
-    stored = reopen(normalize(images.png16(value=32768, rgb=True)).data)
+    stored = reopen(working_copy(normalize(images.png16(value=32768, rgb=True)).data))
 
     assert stored.mode == "RGB"
     assert close_to(stored.getpixel((3, 3)), (128, 128, 128), tolerance=1)
@@ -404,18 +418,18 @@ def test_rgb_icc_profile_is_kept_on_the_original():
 # --- orientation and metadata -----------------------------------------------------------
 
 
-def test_exif_orientation_is_applied_to_the_pixels():
-    result = normalize(images.jpeg_with_exif(60, 40, orientation=6, gps=False))
+def test_exif_orientation_is_applied_to_the_pixels_the_engine_reads():
+    source = images.jpeg_with_exif(60, 40, orientation=6, gps=False)
+    result = normalize(source)
 
-    assert (result.width, result.height) == (40, 60)
-    stored = reopen(result.data)
+    assert (result.width, result.height) == (40, 60)  # as shown
+    assert result.data == source  # the file itself keeps its orientation tag
+    stored = reopen(working_copy(result.data))
     assert stored.size == (40, 60)
     # The red square stored top-left is shown top-right after a quarter turn clockwise.
     assert close_to(stored.getpixel((40 - 5, 5)), images.MARKER_COLOR, tolerance=20)
     assert close_to(stored.getpixel((5, 5)), images.BACKGROUND_COLOR, tolerance=20)
-    exif = stored.getexif()
-    assert exif.get(images.EXIF_ORIENTATION, 1) == 1
-    assert exif[images.EXIF_MAKE] == images.CAMERA_MAKE  # other EXIF survives
+    assert stored.getexif().get(images.EXIF_ORIENTATION, 1) == 1  # upright, no tag to apply
 
 
 def test_gps_is_removed_by_default():
@@ -469,12 +483,22 @@ def test_gps_is_removed_from_every_format(build):
     assert reopen(kept.data).getexif().get_ifd(images.EXIF_GPS_IFD)[0x0012] == images.GPS_MARKER
 
 
-def test_xmp_is_dropped():
-    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/">exif:GPSLatitude="48,51.5N"</x:xmpmeta>'
+def test_xmp_location_is_blanked_in_place():
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description '
+        b'exif:GPSLatitude="48,51.5N" photoshop:City="Paris" dc:creator="Ann">'
+        b"<exif:GPSLongitude>2,21.1E</exif:GPSLongitude><dc:title>Sunset</dc:title>"
+        b"</rdf:Description></rdf:RDF></x:xmpmeta>"
+    )
     source = images.jpeg_bytes(xmp=xmp)
     assert b"GPSLatitude" in source
 
-    assert b"GPSLatitude" not in normalize(source).data
+    stored = normalize(source).data
+    assert len(stored) == len(source)  # blanked, not cut: nothing else moved
+    for gone in (b"GPSLatitude", b"48,51.5N", b"GPSLongitude", b"Paris"):
+        assert gone not in stored
+    assert b'dc:creator="Ann"' in stored and b"<dc:title>Sunset</dc:title>" in stored
+    assert reopen(stored).tobytes() == reopen(source).tobytes()
 
 
 # --- derivatives ------------------------------------------------------------------------

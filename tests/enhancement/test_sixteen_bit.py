@@ -1,5 +1,6 @@
-"""Deep greyscale becomes 8 bits one way only: an upload's stored original and an engine's
-input scale 16-bit samples alike (0..65535 onto 0..255, rounded), never clipped."""
+"""Deep greyscale becomes 8 bits one way only: the engine's input made from a stored 16-bit
+original (`working_copy`) and an engine reading 16 bits itself scale samples alike (0..65535
+onto 0..255, rounded), never clipped. The stored original keeps its 16 bits."""
 
 import io
 
@@ -8,7 +9,7 @@ from PIL import Image
 
 from enhancement.engines import LocalEngine, TierSpec
 from enhancement.engines.base import normalise_mode
-from enhancement.imaging import UploadLimits, normalize_upload
+from enhancement.imaging import UploadLimits, normalize_upload, working_copy
 from tests import images
 
 
@@ -19,7 +20,8 @@ def test_uploads_and_engines_scale_16_bit_grey_alike(sample, expected):
     data = images.png16(value=sample)
 
     stored = normalize_upload(data, limits=UploadLimits())
-    with Image.open(io.BytesIO(stored.data)) as original:
+    assert stored.data == data
+    with Image.open(io.BytesIO(working_copy(stored.data))) as original:
         stored_value = original.convert("L").getpixel((0, 0))
     with Image.open(io.BytesIO(data)) as deep:
         engine_value = normalise_mode(deep).getpixel((0, 0))
