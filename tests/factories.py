@@ -43,6 +43,7 @@ from platform_apps.models import (
     MonetizationModel,
     MonetizationType,
     Requirement,
+    RequirementRevision,
     SubscriptionInterval,
 )
 from tests import images
@@ -316,6 +317,17 @@ class RequirementFactory(factory.django.DjangoModelFactory):
     app = factory.SubFactory(AppFactory)
     description = factory.Sequence(lambda n: f"Requirement {n}")
     version = 1
+
+
+class RequirementRevisionFactory(factory.django.DjangoModelFactory):
+    """An earlier text of a requirement (its current version is one more)."""
+
+    class Meta:
+        model = RequirementRevision
+
+    requirement = factory.SubFactory(RequirementFactory, version=2)
+    version = 1
+    description = factory.Sequence(lambda n: f"Earlier requirement {n}")
 
 
 class MonetizationModelFactory(factory.django.DjangoModelFactory):

@@ -30,6 +30,7 @@ from tests.factories import (
     ImageEnhancementJobFactory,
     MonetizationModelFactory,
     RequirementFactory,
+    RequirementRevisionFactory,
     StripePaymentFactory,
     SubscriptionFactory,
     SubscriptionPlanFactory,
@@ -63,6 +64,11 @@ def _second_balance_for_a_user():
 def _second_subscription_for_a_user():
     first = SubscriptionFactory()
     SubscriptionFactory(user=first.user)
+
+
+def _second_revision_of_a_version():
+    first = RequirementRevisionFactory()
+    RequirementRevisionFactory(requirement=first.requirement, version=first.version)
 
 
 def _app_forked_from_itself():
@@ -165,12 +171,25 @@ CASES = {
         AppFactory(domain="a.example.com"),
         AppFactory(domain="a.example.com"),
     ),
+    "app_domain_ci_unique": lambda: (
+        AppFactory(domain="a.example.com"),
+        AppFactory(domain="A.example.com"),
+    ),
+    "app_domain_not_blank": lambda: AppFactory(domain=""),
+    "app_deleted_exactly_when_deleted_at": lambda: AppFactory(status="DELETED"),
     "requirement_version_positive": lambda: RequirementFactory(version=0),
+    "requirement_revision_unique_version": _second_revision_of_a_version,
     "monetization_price_not_negative": lambda: MonetizationModelFactory(
         type="ONE_TIME", price=Decimal("-1")
     ),
     "monetization_subscription_has_interval": lambda: MonetizationModelFactory(
         type="SUBSCRIPTION", subscription_interval=None
+    ),
+    "monetization_price_set_when_paid": lambda: MonetizationModelFactory(
+        type="FREE", price=Decimal("1.00")
+    ),
+    "monetization_interval_only_for_subscription": lambda: MonetizationModelFactory(
+        type="ONE_TIME", subscription_interval="MONTHLY"
     ),
 }
 
