@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from django.db.models import Q
+
 from billing.models import StripePayment, Subscription, SubscriptionPlan, SubscriptionStatus
 from tokens.models import TokensPackage
 
@@ -14,15 +16,18 @@ from tokens.models import TokensPackage
 LIVE_STATUSES = (SubscriptionStatus.ACTIVE, SubscriptionStatus.TRIALING)
 
 
-def _live_with(user_ids: Iterable[str], **plan_flags) -> set[str]:
+def _live_with(user_ids: Iterable[str], flag: str) -> set[str]:
+    """The users among `user_ids` whose ACTIVE or TRIALING subscription's plan has `flag`: the
+    row's plan, or for a row without one (written by hand) the plan of its price."""
     user_ids = list(set(user_ids))
     if not user_ids:
         return set()
+    flagged_prices = SubscriptionPlan.objects.filter(**{flag: True}).values("stripe_price_id")
     return set(
         Subscription.objects.filter(
+            Q(**{f"plan__{flag}": True}) | Q(plan__isnull=True, stripe_price_id__in=flagged_prices),
             user_id__in=user_ids,
             status__in=LIVE_STATUSES,
-            **{f"plan__{flag}": value for flag, value in plan_flags.items()},
         ).values_list("user_id", flat=True)
     )
 
@@ -30,7 +35,7 @@ def _live_with(user_ids: Iterable[str], **plan_flags) -> set[str]:
 def priority_user_ids(user_ids: Iterable[str]) -> set[str]:
     """The users among `user_ids` whose ACTIVE or TRIALING subscription's plan has priority
     (past due, unpaid or cancelled: no priority). One query, whatever the number of users."""
-    return _live_with(user_ids, priority=True)
+    return _live_with(user_ids, "priority")
 
 
 def has_priority(user_id: str) -> bool:
@@ -40,7 +45,7 @@ def has_priority(user_id: str) -> bool:
 
 def has_api_access(user_id: str) -> bool:
     """Whether this user's ACTIVE or TRIALING plan includes the API."""
-    return user_id in _live_with([user_id], api_access=True)
+    return user_id in _live_with([user_id], "api_access")
 
 
 # --- billing's pages --------------------------------------------------------------------------
@@ -57,8 +62,7 @@ def subscription_of(user) -> Subscription | None:
 
 
 def payments_of(user):
-    """The user's pack payments worth listing (a Checkout that was never paid is not one),
-    newest first, with their pack: one query."""
+    """The user's pack payments (one per completed Checkout), newest first, with their pack."""
     return StripePayment.objects.filter(user=user).select_related("package").order_by("-created_at")
 
 

@@ -20,9 +20,6 @@ from djstripe.settings import djstripe_settings
 
 logger = logging.getLogger(__name__)
 
-# Idempotent calls are retried on network errors and 409/5xx (with Stripe's own back-off).
-NETWORK_RETRIES = 2
-
 
 class BillingError(Exception):
     """Base of billing's errors; `str(e)` is a sentence a user can read."""
@@ -56,7 +53,7 @@ def _client() -> stripe.StripeClient:
         settings.STRIPE_SECRET_KEY,
         base_addresses={"api": stripe.api_base},
         stripe_version=djstripe_settings.STRIPE_API_VERSION,
-        max_network_retries=NETWORK_RETRIES,
+        max_network_retries=settings.STRIPE_MAX_NETWORK_RETRIES,
     )
 
 

@@ -315,6 +315,8 @@ DJSTRIPE_WEBHOOK_VALIDATION = "verify_signature"
 if env("STRIPE_API_HOST", default=""):
     # Another Stripe API server (stripe-mock, a local fake). Never in production (djstripe.W002).
     STRIPE_API_HOST = env("STRIPE_API_HOST")
+# Our calls to Stripe are retried on network errors and 409/5xx, with Stripe's back-off.
+STRIPE_MAX_NETWORK_RETRIES = non_negative_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # The success page polls for the grant every few seconds and says the webhook is late after
 # this long.
 BILLING_SUCCESS_POLL_SECONDS = positive_int("BILLING_SUCCESS_POLL_SECONDS", 2)

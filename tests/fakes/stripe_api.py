@@ -23,6 +23,8 @@ State lives in one dict of objects by id, in the shapes of the API version the c
   pays the session the way `pay_checkout` does and redirects to its `success_url`; the
   portal at `GET /portal/<id>`.
 
+With `down` set, every API call answers 503 (an outage).
+
 A POST with an `Idempotency-Key` already seen gets the first answer again, as on Stripe. An
 unknown id is a 404 with Stripe's `resource_missing` error; a request without a secret key in
 `Authorization` is a 401.
@@ -167,6 +169,7 @@ class FakeStripe:
             self.requests: list[tuple[str, str, dict]] = []
             self._idempotent: dict[tuple[str, str], tuple[int, dict]] = {}
             self.now = int(time.time())
+            self.down = False  # True: every API call answers 503, as in an outage
             self.account = {
                 "id": "acct_1FakeLumenTest",
                 "object": "account",
@@ -224,6 +227,8 @@ class FakeStripe:
             auth = headers.get("Authorization", "")
             if not auth.startswith("Bearer sk_"):
                 return 401, {"error": {"type": "invalid_request_error", "message": "No key."}}
+            if self.down:
+                return 503, {"error": {"type": "api_error", "message": "Stripe is down."}}
             key = headers.get("Idempotency-Key")
             if method == "POST" and key and (path, key) in self._idempotent:
                 return self._idempotent[(path, key)]
