@@ -1,19 +1,24 @@
 """How fast and how hungry the local enhancement engine is, next to a bare Pillow resize.
 
-    uv run python bench/enhance.py                     # 1600x1200 and 4000x3000 photos
+    uv run python bench/enhance.py                     # 1024x768 and 4000x3000 photos
     uv run python bench/enhance.py --sizes 1600x1200 --tiers 4K --rounds 5
 
 For each photo size and tier, two things are measured, each in a fresh Python process:
 
-- engine: `LocalEngine().enhance(original=<jpeg bytes>, tier=...)`;
+- engine: `LocalEngine().enhance(original=<jpeg bytes>, tier=...)` (its models loaded before
+          the clock starts, as a worker loads them once);
 - bare:   decode the same bytes, `Image.resize(size, LANCZOS)`, encode JPEG quality 92: the
           least any engine must do to produce the same file.
 
 Time is the best of all runs (wall clock; engine and bare processes alternate, so that load
 from elsewhere on the machine hits both). Memory is the process's peak RSS (`ru_maxrss`), in
-total and above the process's own baseline once Python, Pillow and the photo bytes are
-loaded: Pillow allocates pixels in C, where tracemalloc cannot see them. Targets (not
-asserted): engine within 2x of bare, and under 400 MB at 4K.
+total and above the process's own baseline once Python, Pillow, the models and the photo
+bytes are loaded: Pillow and ncnn allocate in C, where tracemalloc cannot see them.
+
+Where the tier is larger than the photo, the engine runs the learned upscaler (its cost is the
+original's pixels, about 4 s a megapixel on one thread; `bench/quality.py` measures what it
+buys); where it is not, it is a LANCZOS resize like the bare one. Targets (not asserted):
+reductions within 2x of bare; a 4K result in under 6 s; under 400 MB at 4K.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ sys.path[:] = [str(ROOT)] + [
 import argparse  # noqa: E402
 import io  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
 import statistics  # noqa: E402
@@ -39,8 +45,9 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 
 TIERS = {"1K": 1024, "2K": 2048, "4K": 4096}
-DEFAULT_SIZES = ("1600x1200", "4000x3000")
-TIME_RATIO_TARGET = 2.0
+DEFAULT_SIZES = ("1024x768", "4000x3000")
+TIME_RATIO_TARGET = 2.0  # reductions only: enlargements run the learned upscaler
+TIME_TARGET_S = 6.0
 MEMORY_TARGET_MB = 400
 
 
@@ -49,7 +56,7 @@ MEMORY_TARGET_MB = 400
 
 def make_photo(width: int, height: int, *, seed: int = 42) -> bytes:
     """A seeded, photo-like JPEG: sky and ground gradients, soft shapes, sharp shapes,
-    sensor-like noise, a slight haze and a warm cast (something for the engine to fix)."""
+    sensor-like noise, a slight haze and a warm cast."""
     from PIL import Image, ImageDraw, ImageFilter
 
     rng = random.Random(seed)
@@ -103,6 +110,8 @@ def _maxrss_kb() -> int:
 
 
 def run_child(variant: str, tier: str, photo_path: str, repeats: int) -> None:
+    # The engine reads its settings (threads, model folder); no app registry is needed.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from PIL import Image
 
     from enhancement.engines import LocalEngine, TierSpec, target_size
@@ -113,7 +122,11 @@ def run_child(variant: str, tier: str, photo_path: str, repeats: int) -> None:
         size = target_size(probe.width, probe.height, spec.max_dimension)
 
     if variant == "engine":
+        from enhancement.engines.upscaler import NOISE_LEVELS, get_upscaler
+
         engine = LocalEngine()
+        for noise in NOISE_LEVELS:  # a worker loads them once, not per job
+            get_upscaler(model_dir=engine.model_dir, noise=noise, threads=engine.threads)
 
         def work() -> bytes:
             return engine.enhance(original=data, tier=spec).data
@@ -223,7 +236,14 @@ def main() -> None:
                 result_size = "x".join(map(str, target_size(width, height, TIERS[tier])))
                 engine, bare = measure_pair(tier, photo_path, args.rounds, args.repeats)
                 ratio = engine["best_s"] / bare["best_s"]
-                flag = "" if ratio <= TIME_RATIO_TARGET else "  (over the 2x target)"
+                enlarging = TIERS[tier] > max(width, height)
+                flag = ""
+                if enlarging:
+                    flag = "  (learned upscaler)"
+                elif ratio > TIME_RATIO_TARGET:
+                    flag = "  (over the 2x target)"
+                if tier == "4K" and engine["best_s"] > TIME_TARGET_S:
+                    flag += f"  (over {TIME_TARGET_S:.0f} s)"
                 if tier == "4K" and engine["peak_kb"] / 1024 > MEMORY_TARGET_MB:
                     flag += f"  (over {MEMORY_TARGET_MB} MB)"
                 print(

@@ -283,12 +283,13 @@ ENHANCEMENT_REQUEUE_AFTER_SECONDS = positive_int("ENHANCEMENT_REQUEUE_AFTER_SECO
 ENHANCEMENT_ORDER_RATE_PER_MINUTE = positive_int("ENHANCEMENT_ORDER_RATE_PER_MINUTE", 10)
 ENHANCEMENT_BATCH_MAX = positive_int("ENHANCEMENT_BATCH_MAX", 20)
 # The local engine's learned upscaler (waifu2x on ncnn). Threads per job: 1 suits one worker per
-# core (two workers with two threads each on two cores run slower than with one). The model's
-# folder: empty for the models shipped in enhancement/engines/waifu2x/. Originals larger than
-# MAX_PIXELS are enlarged with LANCZOS alone (the model costs about 4 s per megapixel a thread).
+# core (with the cores busy, two threads ran 4x slower than one here). The model's folder: empty
+# for the models shipped in enhancement/engines/waifu2x/. The model costs about 5 s of CPU per
+# megapixel of the original: originals above MAX_PIXELS are enlarged with LANCZOS alone, which
+# keeps a 4K job under 6 s on one thread (bench/quality.py).
 ENHANCEMENT_NCNN_THREADS = positive_int("ENHANCEMENT_NCNN_THREADS", 1)
 ENHANCEMENT_MODEL_DIR = env("ENHANCEMENT_MODEL_DIR", default="")
-ENHANCEMENT_MODEL_MAX_PIXELS = positive_int("ENHANCEMENT_MODEL_MAX_PIXELS", 4_200_000)
+ENHANCEMENT_MODEL_MAX_PIXELS = positive_int("ENHANCEMENT_MODEL_MAX_PIXELS", 1_100_000)
 GEMINI_API_KEY = env("GEMINI_API_KEY", default="")
 GEMINI_MODEL = env("GEMINI_MODEL", default="gemini-3-pro-image-preview")
 GEMINI_BASE_URL = env("GEMINI_BASE_URL", default="")

@@ -251,6 +251,22 @@ def test_the_tier_size_is_exact_at_4k(width, height):
     assert decode(result.data).size == target_size(width, height, 4096)
 
 
+def test_a_very_big_picture_is_reduced_band_by_band_to_the_same_result():
+    # 16.4 MP: past the size that is reduced in bands, to spare memory; PNG out (alpha), so
+    # the pixels compare exactly.
+    picture = Image.linear_gradient("L").resize((4100, 4000)).convert("RGBA")
+    draw = ImageDraw.Draw(picture)
+    for left in range(0, 4100, 300):
+        draw.rectangle((left, 100 + left // 2, left + 120, 3000), fill=(200, 40, 90, 255))
+    original = encode(picture, "PNG", compress_level=1)
+
+    result = decode(LocalEngine().enhance(original=original, tier=TIER_1K).data)
+
+    assert result.size == target_size(4100, 4000, 1024)
+    whole = picture.resize(result.size, LANCZOS, reducing_gap=3.0)
+    assert np.abs(np.asarray(result).astype(int) - np.asarray(whole).astype(int)).max() <= 1
+
+
 # --- the model's tiles and its denoise level -----------------------------------------------------
 
 
