@@ -132,12 +132,12 @@ def _ledger_rows(source: str, source_id: str):
     changelist = reverse("admin:tokens_tokentransaction_changelist")
     items = format_html_join(
         "",
-        '<li><a href="{}">{} {:+d}</a> → {} <span class="muted">{}</span></li>',
+        '<li><a href="{}">{} {}</a> → {} <span class="muted">{}</span></li>',
         (
             (
                 reverse("admin:tokens_tokentransaction_change", args=[row.pk]),
                 row.get_type_display(),
-                row.amount,
+                f"{row.amount:+d}",
                 row.balance_after,
                 row.created_at.strftime("%Y-%m-%d %H:%M"),
             )
