@@ -987,7 +987,8 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             else:
                 html = (
-                    "<!doctype html><title>Fake Checkout</title><h1>Fake Checkout</h1>"
+                    '<!doctype html><title>Fake Checkout</title><link rel="icon" href="data:,">'
+                    "<h1>Fake Checkout</h1>"
                     f"<p>Amount: {session['amount_total']} {session['currency']}</p>"
                     f'<form method="post" action="/checkout/{session["id"]}/pay">'
                     "<button>Pay</button></form>"
@@ -998,7 +999,8 @@ class _Handler(BaseHTTPRequestHandler):
         if re.fullmatch(r"/portal/[A-Za-z0-9_]+", path):
             self._send(
                 200,
-                b"<!doctype html><title>Fake portal</title><h1>Fake portal</h1>",
+                b'<!doctype html><title>Fake portal</title><link rel="icon" href="data:,">'
+                b"<h1>Fake portal</h1>",
                 content_type="text/html",
             )
             return True
