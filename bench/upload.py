@@ -3,7 +3,8 @@
     uv run python bench/upload.py [--megapixels 24] [--repeat 3]
 
 1. Time and peak memory to accept one large JPEG through the upload view (multipart parsing,
-   validation by decoding, EXIF/GPS handling, re-encoding the original, two WebP derivatives,
+   validation by decoding, the lossless removal of the location (no re-encode of the
+   original since originals are kept byte for byte), two WebP derivatives,
    storage writes, the row), beside the time and memory Pillow alone takes to decode the same
    file, in the same run. Each measurement runs in a fresh forked process so that its peak
    resident memory (VmHWM, reset before the work) is its own.

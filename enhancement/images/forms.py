@@ -46,7 +46,13 @@ def check_image_file(uploaded, *, keep_location: bool) -> imaging.NormalizedImag
         )
     if size == 0:
         raise imaging.ImageRejected("empty", "The file is empty.")
-    return imaging.normalize_upload(uploaded, limits=limits, keep_location=keep_location)
+    return imaging.normalize_upload(
+        uploaded,
+        limits=limits,
+        keep_location=keep_location,
+        # the preview and the thumbnail, made from the pixels the check decodes
+        derivative_sizes=(settings.DERIVATIVE_PREVIEW_MAX, settings.DERIVATIVE_THUMB_MAX),
+    )
 
 
 def image_name_from_filename(filename: str | None) -> str:

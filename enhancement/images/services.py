@@ -113,12 +113,16 @@ def create_image(
     """
     image_id = new_id()
     keys = {"image_id": image_id}
-    # The preview is made from the original; the thumbnail from the (much smaller) preview,
-    # which saves decoding a large original twice.
-    preview, _pw, _ph = imaging.make_derivative(
-        normalized.data, max_dimension=settings.DERIVATIVE_PREVIEW_MAX
-    )
-    thumb, _tw, _th = imaging.make_derivative(preview, max_dimension=settings.DERIVATIVE_THUMB_MAX)
+    if len(normalized.derivatives) == 2:  # made by the upload's check from its one decode
+        (preview, _pw, _ph), (thumb, _tw, _th) = normalized.derivatives
+    else:
+        # The preview from the original; the thumbnail from the (much smaller) preview.
+        preview, _pw, _ph = imaging.make_derivative(
+            normalized.data, max_dimension=settings.DERIVATIVE_PREVIEW_MAX
+        )
+        thumb, _tw, _th = imaging.make_derivative(
+            preview, max_dimension=settings.DERIVATIVE_THUMB_MAX
+        )
     written: list[str] = []
     try:
         original_name = storage.save_bytes(

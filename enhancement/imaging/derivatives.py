@@ -7,8 +7,7 @@ import io
 from PIL import Image, ImageOps
 
 from enhancement.imaging.colour import flatten_mode, to_srgb
-from enhancement.imaging.reading import decode, open_accepted
-from enhancement.imaging.uploads import read_exif
+from enhancement.imaging.reading import decode, open_accepted, read_exif
 
 
 def make_derivative(
@@ -32,17 +31,32 @@ def make_derivative(
                 w, h = img.size
                 img.draft(None, (max(1, round(w * scale)), max(1, round(h * scale))))
         decode(img, max_pixels=None)
-        exif = read_exif(img)
-        icc = img.info.get("icc_profile") or None
+        (derivative,) = derivatives_of(img, (max_dimension,), quality=quality)
+        return derivative
 
-        out = flatten_mode(img)
-        out.thumbnail((max_dimension, max_dimension), Image.Resampling.LANCZOS, reducing_gap=2.0)
-        if exif is not None:
-            out = ImageOps.exif_transpose(out)
-        out = to_srgb(out, icc)
-        if out.mode not in ("RGB", "RGBA"):
-            out = out.convert("RGB")
 
+def derivatives_of(
+    img: Image.Image, sizes: tuple[int, ...], *, quality: int = 80
+) -> list[tuple[bytes, int, int]]:
+    """WebP derivatives of an image already decoded (the upload's check decoded it: no second
+    decode), one per size in `sizes`, largest first; each smaller one is made from the pixels
+    of the one before, not from the full image. Upright, sRGB, no metadata at all."""
+    exif = read_exif(img)
+    icc = img.info.get("icc_profile") or None
+    out = flatten_mode(img)
+    results = []
+    for max_dimension in sorted(sizes, reverse=True):
+        if max_dimension < 1:
+            raise ValueError("max_dimension must be positive")
+        scale = min(1.0, max_dimension / max(out.size))
+        size = (max(1, round(out.width * scale)), max(1, round(out.height * scale)))
+        if size != out.size:  # a new image: the caller's pixels are left alone
+            out = out.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
+        shown = ImageOps.exif_transpose(out) if exif is not None else out
+        shown = to_srgb(shown, icc)
+        if shown.mode not in ("RGB", "RGBA"):
+            shown = shown.convert("RGB")
         buf = io.BytesIO()
-        out.save(buf, "WEBP", quality=quality, method=4, exif=b"", xmp=b"", icc_profile=None)
-        return buf.getvalue(), out.width, out.height
+        shown.save(buf, "WEBP", quality=quality, method=4, exif=b"", xmp=b"", icc_profile=None)
+        results.append((buf.getvalue(), shown.width, shown.height))
+    return results

@@ -178,3 +178,12 @@ def webp_is_lossless(data: bytes) -> bool:
             continue
         pos += 8 + size + (size & 1)
     return False
+
+
+def read_exif(img: Image.Image) -> Image.Exif | None:
+    try:
+        exif = img.getexif()
+    except Exception:  # a broken EXIF block must not cost the user the picture
+        logger.info("Unreadable EXIF dropped", exc_info=True)
+        return None
+    return exif if len(exif) else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import math
 from dataclasses import dataclass, field
 from typing import IO
 
@@ -12,6 +13,7 @@ from PIL import Image, ImageOps
 from core.text import format_bytes
 from enhancement.imaging import metadata
 from enhancement.imaging.colour import cmyk_to_srgb, flatten_mode, icc_matches
+from enhancement.imaging.derivatives import derivatives_of
 from enhancement.imaging.formats import (
     ACCEPTED_FORMATS,
     ImageRejected,
@@ -20,6 +22,7 @@ from enhancement.imaging.formats import (
 from enhancement.imaging.reading import (
     decode,
     open_accepted,
+    read_exif,
     read_limited,
     verify_png_checksums,
 )
@@ -50,6 +53,8 @@ class NormalizedImage:
     animated: bool  # the upload had several frames (kept; the enhancement uses the first)
     notes: tuple[str, ...]  # for the user, e.g. "Location data (GPS) was removed from the photo."
     facts: dict = field(default_factory=dict)  # camera, lens, taken_at (for the image page)
+    # WebP derivatives (bytes, width, height) for the sizes asked, largest first.
+    derivatives: tuple = field(default=(), repr=False)
 
 
 # Our format -> (extension, content type) of an original kept as uploaded.
@@ -66,7 +71,11 @@ _ENGINE_READY_MODES = {"RGB", "RGBA", "L"}
 
 
 def normalize_upload(
-    fileobj: IO[bytes] | bytes, *, limits: UploadLimits, keep_location: bool = False
+    fileobj: IO[bytes] | bytes,
+    *,
+    limits: UploadLimits,
+    keep_location: bool = False,
+    derivative_sizes: tuple[int, ...] = (),
 ) -> NormalizedImage:
     """Check an upload and return the original we store: the file as uploaded.
 
@@ -75,6 +84,8 @@ def normalize_upload(
     pixel is decoded), of another type, truncated or damaged (every pixel is decoded once to
     be sure), and returns the file itself, its location removed by a lossless metadata edit
     unless ``keep_location`` (see `metadata.remove_location`); the pixels are never touched.
+    With ``derivative_sizes``, the WebP derivatives are made from the pixels decoded for the
+    check (one decode for everything).
 
     Raises ``ImageRejected``; nothing else for bad input.
     """
@@ -93,6 +104,14 @@ def normalize_upload(
         animated = frames > 1 and img.format != "MPO"
         if source_format == "png":
             verify_png_checksums(data)
+        width, height = img.size  # before any draft below
+        if img.format in ("JPEG", "MPO") and derivative_sizes:
+            # libjpeg decodes the whole stream at 1/2, 1/4 or 1/8 scale just as surely (a
+            # truncated or damaged file still fails), in a fraction of the time and memory,
+            # and the derivatives need no more pixels than that.
+            scale = max(derivative_sizes) / max(width, height)
+            if scale < 0.5:
+                img.draft(None, (math.ceil(width * scale), math.ceil(height * scale)))
         decode(img, limits.max_pixels)
 
         notes: list[str] = []
@@ -100,7 +119,6 @@ def normalize_upload(
             notes.append(_animation_note(source_format))
         exif = read_exif(img)
         facts = metadata.photo_facts(exif).as_dict()
-        width, height = img.size
         # pillow-heif has already turned HEIF pixels upright while decoding.
         if (
             source_format != "heif"
@@ -115,6 +133,7 @@ def normalize_upload(
         ):
             width, height = height, width
 
+        derivatives = tuple(derivatives_of(img, derivative_sizes)) if derivative_sizes else ()
         stored = data
         if not keep_location:
             removal = metadata.remove_location(data, source_format, image=img)
@@ -143,6 +162,7 @@ def normalize_upload(
         animated=animated,
         notes=tuple(notes),
         facts=facts,
+        derivatives=derivatives,
     )
 
 
@@ -191,12 +211,3 @@ def _animation_note(source_format: str) -> str:
         return "This HEIC file holds several pictures: it is kept whole; we enhance the main one."
     label = {"gif": "GIF", "webp": "WebP", "png": "PNG"}.get(source_format, "image")
     return f"Animated {label}: it is kept whole; we enhance its first frame."
-
-
-def read_exif(img: Image.Image) -> Image.Exif | None:
-    try:
-        exif = img.getexif()
-    except Exception:  # a broken EXIF block must not cost the user the picture
-        logger.info("Unreadable EXIF dropped", exc_info=True)
-        return None
-    return exif if len(exif) else None

@@ -193,3 +193,25 @@ def test_exif_can_be_added_to_each_result_format_without_re_encoding():
         assert pixels(tagged) == pixels(plain)
         with Image.open(io.BytesIO(tagged)) as img:
             assert img.getexif()[images.EXIF_MAKE] == images.CAMERA_MAKE
+
+
+def test_a_big_truncated_jpeg_is_refused_even_when_decoded_at_a_reduced_scale():
+    from enhancement.imaging import ImageRejected
+
+    data = images.truncated_jpeg(4000, 3000, keep=0.7)
+    with pytest.raises(ImageRejected) as refused:
+        normalize_upload(data, limits=UploadLimits(), derivative_sizes=(1600, 400))
+    assert refused.value.code == "truncated"
+
+
+def test_derivatives_from_the_checks_decode_match_the_ones_made_from_the_file():
+    from enhancement.imaging import make_derivative
+
+    data = saved(photo(3000, 2000), "JPEG", quality=90, exif=camera_exif(orientation=6).tobytes())
+    normalized = normalize_upload(data, limits=UploadLimits(), derivative_sizes=(1600, 400))
+    (preview, pw, ph), (thumb, tw, th) = normalized.derivatives
+    assert (pw, ph) == (1067, 1600) and (tw, th) == (267, 400)  # upright
+    assert (normalized.width, normalized.height) == (2000, 3000)
+    assert make_derivative(data, max_dimension=1600)[1:] == (pw, ph)
+    for webp in (preview, thumb):
+        assert images.CAMERA_MAKE.encode() not in webp
