@@ -5,6 +5,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from djstripe.models import WebhookEndpoint
 
 from tests.factories import SubscriptionPlanFactory, TokensPackageFactory
 
@@ -103,3 +104,19 @@ def test_when_stripe_fails_it_says_so(fake_stripe, rows, settings):
     fake_stripe.down = True
     with pytest.raises(CommandError, match="Stripe could not be reached"):
         run()
+
+
+def test_the_local_webhook_endpoint_for_the_stripe_cli(fake_stripe, settings):
+    settings.SITE_URL = "http://localhost:8000"
+    out = io.StringIO()
+    call_command("stripe_local_webhook", "--secret", "whsec_from_the_cli", stdout=out)
+    call_command("stripe_local_webhook", "--secret", "whsec_from_the_cli_again", stdout=out)
+
+    endpoint = WebhookEndpoint.objects.get(id="we_local_stripe_cli")
+    assert endpoint.secret == "whsec_from_the_cli_again"
+    command = out.getvalue().splitlines()[-1]
+    assert command == (
+        f"stripe listen --forward-to http://localhost:8000/stripe/webhook/{endpoint.djstripe_uuid}/"
+    )
+    with pytest.raises(CommandError, match="whsec_"):
+        call_command("stripe_local_webhook", "--secret", "sk_test_oops")
