@@ -1,6 +1,9 @@
 """System checks of an installation that takes payments."""
 
+import io
+
 import pytest
+from django.core.management import call_command
 
 from billing.checks import check_payments_setup
 from tests.factories import SubscriptionPlanFactory, TokensPackageFactory
@@ -30,3 +33,10 @@ def test_keys_without_a_webhook_endpoint_or_with_placeholder_prices_warn(fake_st
 
 def test_a_configured_installation_is_clean(fake_stripe, webhook, catalogue):
     assert ids() == []
+
+
+def test_manage_py_check_reports_them(fake_stripe):
+    TokensPackageFactory(name="Starter", stripe_price_id="price_pack_starter")
+    err = io.StringIO()
+    call_command("check", stdout=io.StringIO(), stderr=err)
+    assert "billing.W001" in err.getvalue() and "billing.W002" in err.getvalue()
