@@ -5,7 +5,7 @@ from django.conf import settings
 from django.http import JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from billing.models import SubscriptionPlan
 from config import health
@@ -13,7 +13,7 @@ from enhancement.jobs.tiers import tier_options
 from tokens.models import TokensPackage
 
 
-@require_GET
+@require_safe
 def home(request):
     options = sorted(tier_options(), key=lambda option: option.max_dimension)
     largest = options[-1].max_dimension if options else 1
@@ -39,7 +39,7 @@ def home(request):
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request):
     report = health.run_checks()
     return JsonResponse(report, status=200 if report["status"] == health.OK else 503)

@@ -5,12 +5,12 @@ On S3/R2 the links point at the bucket instead and this view is never used.
 
 from django.core import signing
 from django.http import FileResponse, Http404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from enhancement import storage
 
 
-@require_GET
+@require_safe
 def serve_file(request, token: str):
     try:
         key, download_name = storage.unsign_local_token(token)

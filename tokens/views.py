@@ -3,7 +3,7 @@ import math
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from tokens import selectors, services
 from tokens.forms import TransactionFilterForm
@@ -22,7 +22,7 @@ def _status_context(user) -> dict:
 
 
 @login_required
-@require_GET
+@require_safe
 def page(request):
     """Balance, the next token, the cap, and the history (filtered by type, paginated)."""
     form = TransactionFilterForm(request.GET)
@@ -41,7 +41,7 @@ def page(request):
 
 
 @login_required
-@require_GET
+@require_safe
 def status(request):
     """The balance card alone (htmx refreshes it when the countdown ends), with the
     navigation badge swapped out of band."""

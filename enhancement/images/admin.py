@@ -58,16 +58,14 @@ class EnhancedImageAdmin(admin.ModelAdmin):
         url = storage.url_for(obj.thumbnail_r2_key.name)
         if not url:
             return "—"
-        return format_html(
-            '<img src="{}" alt="" width="64" height="64" style="object-fit:cover">', url
-        )
+        return format_html('<img src="{}" alt="" width="64" height="64">', url)
 
     @admin.display(description="Preview")
     def preview(self, obj):
         url = storage.url_for(obj.preview_r2_key.name)
         if not url:
             return "—"
-        return format_html('<img src="{}" alt="" style="max-width:480px;height:auto">', url)
+        return format_html('<img src="{}" alt="">', url)
 
     @admin.display(description="Dimensions")
     def dimensions(self, obj):

@@ -17,7 +17,7 @@ from django.http import Http404, HttpResponseRedirect
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core import ratelimit
 from enhancement import imaging, storage
@@ -32,7 +32,7 @@ def _own_image(request, image_id: str) -> EnhancedImage:
 
 # --- the library --------------------------------------------------------------------------------
 @login_required
-@require_GET
+@require_safe
 def library(request):
     page = selectors.library_page(user=request.user, page_number=request.GET.get("page"))
     cards = [ImageView.of(image) for image in page.object_list]
@@ -143,7 +143,7 @@ def _render_detail(request, image, *, edit_form=None, status=200):
     )
 
 
-@require_GET
+@require_safe
 def detail(request, image_id: str):
     """The owner's page of an image. Anyone else sees a published image read-only (its preview,
     never the original, and each such view is counted); an unpublished one is 404 to a signed-in
@@ -220,7 +220,7 @@ def delete(request, image_id: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def download_original(request, image_id: str):
     image = _own_image(request, image_id)
     url = storage.url_for(image.original_r2_key.name, download_name=download_name(image))

@@ -17,7 +17,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from core import ratelimit
 from enhancement import storage
@@ -110,7 +110,7 @@ def order(request, image_id: str):
 
 # --- one job --------------------------------------------------------------------------------------
 @login_required
-@require_GET
+@require_safe
 def detail(request, job_id: str):
     """The job's card: the fragment alone for htmx polling, a whole page otherwise."""
     job = _own_job(request, job_id)
@@ -145,7 +145,7 @@ def cancel(request, job_id: str):
 
 
 @login_required
-@require_GET
+@require_safe
 def download(request, job_id: str):
     """The enhanced file: as stored (a redirect to its signed URL, with a download name), or
     converted to PNG, JPEG or WebP at a chosen quality (streamed from here)."""

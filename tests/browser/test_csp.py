@@ -224,11 +224,6 @@ def test_the_back_office(page, browser_login, visit, scene):
     visit("admin-voucher-calendar")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="enhancement/images/admin.py draws its thumbnail and preview with style attributes "
-    "(static/css/admin.css now styles them by their field classes: the attributes can go)",
-)
 def test_the_back_office_of_images(page, browser_login, visit, scene):
     browser_login(scene["staff"])
     visit("admin-images", "/admin/enhancement/enhancedimage/")
