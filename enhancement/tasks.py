@@ -9,8 +9,8 @@ the stable entry points, whatever the modules behind them are called.
 
 - `run_enhancement_job(job_id)`: one attempt of a job. Enqueued after the order commits (on the
   priority cluster for users whose plan has priority) and by the sweeper for retries.
-- `sweep_stuck_jobs()`: the sweeper, run every minute by the schedule that
-  `enhancement/migrations/0002_job_sweeper_schedule.py` creates.
+- `sweep_stuck_jobs()`: the sweeper, run every 30 seconds by the schedule that
+  `enhancement/migrations/0002_job_sweeper_schedule.py` creates and `0008` makes a CRON one.
 """
 
 from __future__ import annotations
