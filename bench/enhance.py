@@ -214,6 +214,11 @@ def main() -> None:
 
     from PIL import __version__ as pillow_version
 
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
+
+    model_limit = settings.ENHANCEMENT_MODEL_MAX_PIXELS
+
     runs = args.rounds * args.repeats
     print(f"Python {sys.version.split()[0]}, Pillow {pillow_version}, best of {runs} runs")
     header = (
@@ -238,8 +243,10 @@ def main() -> None:
                 ratio = engine["best_s"] / bare["best_s"]
                 enlarging = TIERS[tier] > max(width, height)
                 flag = ""
-                if enlarging:
+                if enlarging and width * height <= model_limit:
                     flag = "  (learned upscaler)"
+                elif enlarging:
+                    flag = "  (past the model's limit: LANCZOS)"
                 elif ratio > TIME_RATIO_TARGET:
                     flag = "  (over the 2x target)"
                 if tier == "4K" and engine["best_s"] > TIME_TARGET_S:
