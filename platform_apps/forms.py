@@ -11,6 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
 from core.forms import DescriptionField, NameField
 from platform_apps import selectors, services
@@ -46,7 +47,7 @@ class AppForm(forms.Form):
         required=False,
         strip=True,
         help_text=(
-            "Optional. The host name only, e.g. app.example.com (no https://, port or path). "
+            "The host name only, e.g. app.example.com (no https://, port or path). "
             "International names are fine."
         ),
         widget=forms.TextInput(
@@ -184,6 +185,7 @@ class MonetizationForm(forms.Form):
                 "features": list(monetization_model.features or []),
             }
         super().__init__(*args, **kwargs)
+        self.fields["price"].label = f"Price ({settings.SHOP_CURRENCY.upper()})"
 
     def clean(self):
         cleaned = super().clean()
@@ -214,3 +216,8 @@ class MonetizationForm(forms.Form):
             subscription_interval=data.get("subscription_interval") or None,
             features=tuple(data.get("features") or ()),
         )
+
+
+# Required for some types only (`MonetizationForm.clean`): the page does not call them optional.
+for _name in ("price", "subscription_interval"):
+    MonetizationForm.base_fields[_name].conditional = True

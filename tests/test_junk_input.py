@@ -15,7 +15,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 
 from enhancement.jobs import ordering
 from enhancement.models import ImageEnhancementJob
-from tests.factories import SubscriptionPlanFactory, TokensPackageFactory, fund, stored_image
+from tests.factories import (
+    AppFactory,
+    MonetizationModelFactory,
+    RequirementFactory,
+    SubscriptionPlanFactory,
+    TokensPackageFactory,
+    fund,
+    stored_image,
+)
 from tokens import services as tokens
 
 # The apps whose views are ours (the roof's `config` included): the admin, allauth and Django's
@@ -56,6 +64,21 @@ KNOWN_ROUTES = {
     "billing:success",
     "billing:success_status",
     "billing:portal",
+    "apps:mine",
+    "apps:create",
+    "apps:directory",
+    "apps:detail",
+    "apps:edit",
+    "apps:status",
+    "apps:fork",
+    "apps:delete",
+    "apps:requirement_add",
+    "apps:requirement_edit",
+    "apps:requirement_triage",
+    "apps:requirement_delete",
+    "apps:monetization_add",
+    "apps:monetization_edit",
+    "apps:monetization_delete",
 }
 # Words of the route names that destroy what the other routes need, in the order they run last.
 DESTRUCTIVE = ("cancel", "delete")
@@ -101,6 +124,13 @@ FIELDS = [
     "session_id",
     "cancelled",
     "is_public",
+    "q",
+    "status",
+    "priority",
+    "domain",
+    "price",
+    "subscription_interval",
+    "features",
 ]
 
 
@@ -139,11 +169,15 @@ def parameter_values(user):
     fund(user, 50)
     image = stored_image(user, name="Junk target")
     job = ordering.order_enhancement(user=user, image=image, tier="TIER_1K", request_key=None)
+    app = AppFactory(user=user, status="ACTIVE", name="Junk target app")
     return {
         "image_id": image.pk,
         "job_id": job.pk,
         "package_id": TokensPackageFactory().pk,
         "plan_id": SubscriptionPlanFactory().pk,
+        "app_id": app.pk,
+        "requirement_id": RequirementFactory(app=app).pk,
+        "monetization_id": MonetizationModelFactory(app=app).pk,
         # a real signed link to the image's original (the local storage's media route)
         "token": resolve(image.original_url).kwargs["token"],
     }
