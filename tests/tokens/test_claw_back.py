@@ -21,7 +21,7 @@ def claw(user, amount, key="clawback:payment:p1"):
     return services.claw_back(
         user=user,
         amount=amount,
-        source="stripe",
+        source="test-payments",
         source_id="p1",
         idempotency_key=key,
         metadata={"reason": "refund"},
@@ -34,7 +34,11 @@ def test_takes_back_what_was_bought(clock):
     entry = claw(user, 50)
 
     assert (entry.type, entry.amount, entry.balance_after) == (T.CLAWBACK, -50, 100)
-    assert (entry.source, entry.source_id, entry.metadata) == ("stripe", "p1", {"reason": "refund"})
+    assert (entry.source, entry.source_id, entry.metadata) == (
+        "test-payments",
+        "p1",
+        {"reason": "refund"},
+    )
     assert balance_of(user) == 100
     call_command("check_ledger")
 
