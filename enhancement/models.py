@@ -30,6 +30,11 @@ def _tier_cost_condition() -> Q:
     return condition
 
 
+# The error_message of a job its owner cancelled (REFUNDED): pages show it as cancelled, not
+# as a failure.
+JOB_CANCELLED_MESSAGE = "You cancelled this enhancement."
+
+
 class EnhancedImage(TimestampedModel):
     """An uploaded original, kept as uploaded. Its files live under `images/<image>/` (private)."""
 

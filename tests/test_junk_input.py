@@ -49,6 +49,7 @@ KNOWN_ROUTES = {
     "images:upload",
     "images:detail",
     "images:edit",
+    "images:badge",
     "images:publish",
     "images:delete",
     "images:download_original",

@@ -189,7 +189,7 @@ class LocalEngine:
 
 def _reduce(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     """LANCZOS down to `size`; a big picture band by band, so that Pillow's intermediate (the
-    full height at the new width) never exists whole: a 50 MP PNG then peaks about 95 MB
+    full height at the new width) never exists whole: a 50 MP PNG then peaks about 75 MB
     lower. Pillow's filter reaches past each band's box, so the bands join (within 1 level)."""
     if image.width * image.height <= BANDED_ABOVE_PIXELS:
         return image.resize(size, LANCZOS, reducing_gap=3.0)

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from enhancement import storage
 from enhancement.images.forms import UNTITLED
-from enhancement.models import EnhancedImage, EnhancementTier, JobStatus
+from enhancement.models import JOB_CANCELLED_MESSAGE, EnhancedImage, EnhancementTier, JobStatus
 
 GRID_SIZES = "(max-width: 480px) 100vw, (max-width: 900px) 50vw, 280px"
 PREVIEW_SIZES = "(max-width: 960px) 100vw, 960px"
@@ -28,7 +28,9 @@ class Badge:
     css: str
 
 
-def job_badge(status: str | None, tier: str | None, tokens_cost: int | None) -> Badge | None:
+def job_badge(
+    status: str | None, tier: str | None, tokens_cost: int | None, message: str | None = None
+) -> Badge | None:
     """The latest enhancement's state as a badge on a card."""
     if not status:
         return None
@@ -39,6 +41,8 @@ def job_badge(status: str | None, tier: str | None, tokens_cost: int | None) -> 
     if status == JobStatus.COMPLETED:
         label = EnhancementTier(tier).label if tier in EnhancementTier.values else ""
         return Badge(f"Enhanced {label}".strip(), "badge-success")
+    if status == JobStatus.REFUNDED and message == JOB_CANCELLED_MESSAGE:
+        return Badge("Cancelled — tokens returned", "badge-muted")
     if status == JobStatus.REFUNDED:
         cost = f" {tokens_cost} tokens" if tokens_cost else ""
         return Badge(f"Failed — refunded{cost}", "badge-danger")
@@ -54,6 +58,7 @@ class ImageView:
     preview_url: str
     srcset: str
     badge: Badge | None
+    badge_live: bool  # a job is under way: the card's badge follows it
 
     @classmethod
     def of(cls, image: EnhancedImage) -> ImageView:
@@ -72,8 +77,14 @@ class ImageView:
             getattr(image, "latest_job_status", None),
             getattr(image, "latest_job_tier", None),
             getattr(image, "latest_job_tokens_cost", None),
+            getattr(image, "latest_job_message", None),
         )
-        return cls(image, thumb_url, preview_url, srcset, badge)
+        live = getattr(image, "latest_job_status", None) in (
+            JobStatus.PENDING,
+            JobStatus.PROCESSING,
+            JobStatus.FAILED,
+        )
+        return cls(image, thumb_url, preview_url, srcset, badge, live)
 
 
 def download_name(image: EnhancedImage) -> str:

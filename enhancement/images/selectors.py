@@ -17,13 +17,15 @@ LIBRARY_PAGE_SIZE = 24  # fills rows of 2, 3, 4 or 6 columns
 
 def with_latest_job(queryset: QuerySet[EnhancedImage]) -> QuerySet[EnhancedImage]:
     """Annotate each image with its newest enhancement job: `latest_job_id`,
-    `latest_job_status`, `latest_job_tier`, `latest_job_tokens_cost` (all None without jobs)."""
+    `latest_job_status`, `latest_job_tier`, `latest_job_tokens_cost`, `latest_job_message` (all
+    None without jobs)."""
     latest = ImageEnhancementJob.objects.filter(image=OuterRef("pk")).order_by("-created_at", "-id")
     return queryset.annotate(
         latest_job_id=Subquery(latest.values("id")[:1]),
         latest_job_status=Subquery(latest.values("status")[:1]),
         latest_job_tier=Subquery(latest.values("tier")[:1]),
         latest_job_tokens_cost=Subquery(latest.values("tokens_cost")[:1]),
+        latest_job_message=Subquery(latest.values("error_message")[:1]),
     )
 
 

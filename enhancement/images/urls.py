@@ -9,6 +9,7 @@ urlpatterns = [
     path("images/upload/", views.upload, name="upload"),
     path("images/<id:image_id>/", views.detail, name="detail"),
     path("images/<id:image_id>/edit/", views.edit, name="edit"),
+    path("images/<id:image_id>/badge/", views.badge, name="badge"),
     path("images/<id:image_id>/publish/", views.publish, name="publish"),
     path("images/<id:image_id>/delete/", views.delete, name="delete"),
     path("images/<id:image_id>/original/", views.download_original, name="download_original"),

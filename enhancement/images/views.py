@@ -43,6 +43,18 @@ def library(request):
     )
 
 
+@login_required
+@require_safe
+def badge(request, image_id: str):
+    """The library card's badge of one image, for htmx while its enhancement is under way."""
+    image = get_object_or_404(
+        selectors.with_latest_job(EnhancedImage.objects.filter(user=request.user)), pk=image_id
+    )
+    return render(
+        request, "enhancement/_image_badge.html", {"image": image, "card": ImageView.of(image)}
+    )
+
+
 # --- upload -------------------------------------------------------------------------------------
 def _upload_context(form, outcome=None, **extra):
     created = []

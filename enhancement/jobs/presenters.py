@@ -15,7 +15,7 @@ from django.utils.timesince import timeuntil
 from core.text import times
 from enhancement import storage
 from enhancement.jobs.tiers import tier_label
-from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
+from enhancement.models import JOB_CANCELLED_MESSAGE, EnhancedImage, ImageEnhancementJob, JobStatus
 
 POLL_EVERY = "2s"  # PENDING / PROCESSING
 POLL_EVERY_WAITING_RETRY = "5s"  # FAILED, waiting for its back-off
@@ -29,6 +29,7 @@ class JobCard:
     image: EnhancedImage
     tier_label: str
     status_text: str
+    badge_text: str
     badge_css: str
     poll_every: str | None  # htmx polling interval while the job is under way
     cancellable: bool
@@ -61,7 +62,14 @@ class JobCard:
                 "badge-danger",
             ),
         }
+        if status == JobStatus.REFUNDED and job.error_message == JOB_CANCELLED_MESSAGE:
+            texts[status] = (
+                f"Cancelled. Your {job.tokens_cost} tokens were returned to your balance.",
+                "badge-muted",
+            )
         status_text, badge_css = texts.get(status, (job.get_status_display(), "badge-muted"))
+        cancelled = status == JobStatus.REFUNDED and job.error_message == JOB_CANCELLED_MESSAGE
+        badge_text = "Cancelled" if cancelled else job.get_status_display()
         poll_every = None
         if status in (JobStatus.PENDING, JobStatus.PROCESSING):
             poll_every = POLL_EVERY
@@ -78,6 +86,7 @@ class JobCard:
             image=image,
             tier_label=tier_label(job.tier),
             status_text=status_text,
+            badge_text=badge_text,
             badge_css=badge_css,
             poll_every=poll_every,
             cancellable=status in (JobStatus.PENDING, JobStatus.FAILED),

@@ -28,7 +28,7 @@ from enhancement.engines import EngineError, EngineResult, PermanentEngineError
 from enhancement.jobs import LEDGER_SOURCE
 from enhancement.jobs.errors import JobNotCancellable, JobNotRefundable, JobNotRetryable
 from enhancement.jobs.queue import enqueue_on_commit
-from enhancement.models import ImageEnhancementJob, JobStatus
+from enhancement.models import JOB_CANCELLED_MESSAGE, ImageEnhancementJob, JobStatus
 from tokens import services as tokens
 
 logger = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ logger = logging.getLogger(__name__)
 UNEXPECTED_MESSAGE = "Something went wrong on our side. We will try again shortly."
 STUCK_MESSAGE = "The enhancement took too long and was stopped. We will try again shortly."
 GAVE_UP_MESSAGE = "We tried {tries} and the enhancement kept failing, so we stopped."
-CANCELLED_MESSAGE = "You cancelled this enhancement."
+CANCELLED_MESSAGE = JOB_CANCELLED_MESSAGE
 REFUNDED_BY_SUPPORT_MESSAGE = "Refunded by support."
 DELETED_MESSAGE = "Refunded: the enhancement was deleted before it finished."
 

@@ -72,10 +72,12 @@ def test_cancel_a_waiting_job(signed_in_page, live_server, funded_user):
 
     page.get_by_role("button", name=re.compile("Cancel and get 10 tokens back")).click()
 
-    expect(
-        page.get_by_text("Cancelled. Your 10 tokens were returned to your balance.")
-    ).to_be_visible()
-    expect(page.get_by_text("You cancelled this enhancement.")).to_be_visible()
+    message = "Cancelled. Your 10 tokens were returned to your balance."
+    expect(page.get_by_role("status").get_by_text(message)).to_be_visible()
+    card = page.locator("#jobs-panel .job-card").first
+    expect(card.locator(".job-status")).to_have_text(message)
+    expect(card.locator(".badge")).to_have_text("Cancelled")  # neutral, not a failure
+    expect(card.locator(".badge-danger")).to_have_count(0)
     assert ImageEnhancementJob.objects.get().status == JobStatus.REFUNDED
     assert tokens.get_balance(funded_user) == 100
 

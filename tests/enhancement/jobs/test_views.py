@@ -42,6 +42,58 @@ def text(response) -> str:
 
 
 # --- order ----------------------------------------------------------------------------------------
+def test_tiers_the_balance_cannot_pay_for_are_disabled_with_what_is_missing(owner_client, user):
+    fund(user, 3)
+    image = stored_image(user, width=64, height=48)
+    page = text(owner_client.get(reverse("images:detail", args=[image.pk])))
+
+    one_k = re.search(r'<input type="radio" name="tier" id="tier-TIER_1K"[^>]*>', page)[0]
+    four_k = re.search(r'<input type="radio" name="tier" id="tier-TIER_4K"[^>]*>', page)[0]
+    assert "disabled" not in one_k and "checked" in one_k
+    assert "disabled" in four_k
+    assert "2 more tokens needed" in page and "7 more tokens needed" in page
+    assert reverse("billing:pricing") in page
+
+
+def test_with_no_tokens_every_tier_is_disabled_and_so_is_the_button(owner_client, user):
+    image = stored_image(user, width=64, height=48)
+    page = text(owner_client.get(reverse("images:detail", args=[image.pk])))
+    assert page.count('name="tier"') == 3 and page.count(" disabled") >= 4
+    assert "not enough for any size yet" in page
+
+
+def test_a_cancelled_job_reads_as_cancelled_not_failed(owner_client, funded_user, image):
+    job = order(funded_user, image)
+    transitions.cancel_job(user=funded_user, job=job)
+    card = text(owner_client.get(reverse("jobs:detail", args=[job.pk]), **HTMX))
+    assert ">Cancelled</span>" in card and "badge-muted" in card and "badge-danger" not in card
+    library = text(owner_client.get(reverse("images:library")))
+    assert "Cancelled — tokens returned" in library and "Failed" not in library
+
+
+def test_the_library_badge_follows_a_running_job(owner_client, funded_user, image):
+    job = order(funded_user, image)
+    library = text(owner_client.get(reverse("images:library")))
+    badge_url = reverse("images:badge", args=[image.pk])
+    assert f'hx-get="{badge_url}"' in library and "Enhancing…" in library
+    transitions.claim_job(job_id=job.pk)
+    transitions.cancel_job  # noqa: B018 (the job runs; then it completes)
+    ImageEnhancementJob.objects.filter(pk=job.pk).update(
+        status=JobStatus.COMPLETED, enhanced_r2_key="images/x/jobs/y/enhanced.jpg"
+    )
+    badge = text(owner_client.get(badge_url))
+    assert "Enhanced 1K" in badge and "hx-get" not in badge  # done: no more polling
+    assert stranger_badge_is_404(badge_url)
+
+
+def stranger_badge_is_404(url):
+    from tests.factories import UserFactory
+
+    stranger = Client()
+    stranger.force_login(UserFactory())
+    return stranger.get(url).status_code == 404
+
+
 def test_the_image_page_offers_the_tiers_with_cost_and_output_size(owner_client, image):
     response = owner_client.get(reverse("images:detail", args=[image.pk]))
 
@@ -49,14 +101,14 @@ def test_the_image_page_offers_the_tiers_with_cost_and_output_size(owner_client,
     page = text(response)
     assert f'action="{reverse("jobs:order", args=[image.pk])}"' in page
     for value, label, cost, size in (
-        ("TIER_1K", "1K", 2, "1024 × 768"),
-        ("TIER_2K", "2K", 5, "2048 × 1536"),
-        ("TIER_4K", "4K", 10, "4096 × 3072"),
+        ("TIER_1K", "1K", 2, "1024&nbsp;×&nbsp;768"),
+        ("TIER_2K", "2K", 5, "2048&nbsp;×&nbsp;1536"),
+        ("TIER_4K", "4K", 10, "4096&nbsp;×&nbsp;3072"),
     ):
         assert re.search(
             rf'<label class="order-tier"[^>]*>.*?value="{value}"[^>]*> {label}</span> '
             rf'<span class="order-tier-cost">{cost} tokens</span> '
-            rf'<span class="order-tier-size muted">{size} px</span>',
+            rf'<span class="order-tier-size muted">{size}&nbsp;px</span>',
             page,
         )
     assert "Your balance: <strong>100 tokens</strong>" in page
@@ -189,7 +241,7 @@ def test_a_refunded_job_says_why_and_that_the_tokens_came_back(owner_client, fun
     transitions.cancel_job(user=funded_user, job=job)
 
     body = text(owner_client.get(reverse("jobs:detail", args=[job.pk]), **HTMX))
-    assert "You cancelled this enhancement. Your 10 tokens were returned to your balance." in body
+    assert "Cancelled. Your 10 tokens were returned to your balance." in body
     assert "hx-trigger" not in body
 
 
