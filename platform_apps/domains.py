@@ -54,6 +54,10 @@ def normalize_domain(raw: str | None) -> str | None:
     try:
         ascii_form = idna.encode(value, uts46=True).decode("ascii")
     except (idna.IDNAError, UnicodeError):
+        if len(value) > MAX_LENGTH:  # most likely what the encoder refused
+            raise InvalidDomain(
+                f"That is too long for a domain name: at most {MAX_LENGTH} characters."
+            ) from None
         raise InvalidDomain(
             "That is not a valid domain name. Each part between dots may use letters, digits "
             "and hyphens (not first or last), up to 63 characters, for example "
