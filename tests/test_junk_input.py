@@ -50,6 +50,7 @@ KNOWN_ROUTES = {
     "images:detail",
     "images:edit",
     "images:badge",
+    "images:download_results",
     "images:publish",
     "images:delete",
     "images:download_original",

@@ -17,8 +17,10 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
 from core.forms import DescriptionField, NameField
+from core.ids import ID_PATTERN
 from core.text import format_bytes
 from enhancement import imaging
+from enhancement.images import selectors
 from enhancement.models import EnhancedImage
 
 UNTITLED = "Untitled"
@@ -188,3 +190,47 @@ class ImageEditForm(forms.ModelForm):
 
 class PublishForm(forms.Form):
     is_public = forms.BooleanField(required=False)
+
+
+class LibraryFilterForm(forms.Form):
+    """The library's search box and order (GET). Anything invalid falls back to the default."""
+
+    q = NameField(required=False, max_length=100, label="Search by name")
+    sort = forms.ChoiceField(
+        required=False,
+        label="Sort",
+        choices=[(key, label) for key, (label, _order) in selectors.LIBRARY_SORTS.items()],
+    )
+
+    def filters(self) -> dict:
+        if not self.is_valid():
+            return {"query": "", "sort": "newest"}
+        return {
+            "query": self.cleaned_data.get("q") or "",
+            "sort": self.cleaned_data.get("sort") or "newest",
+        }
+
+
+class ImageIdsField(forms.MultipleChoiceField):
+    """Ids of images (checkbox values): any well-formed id; whose they are is the view's
+    business (others' are ignored)."""
+
+    def valid_value(self, value):
+        return bool(ID_PATTERN.fullmatch(str(value)))
+
+
+class ResultsArchiveForm(forms.Form):
+    image_ids = ImageIdsField(
+        error_messages={
+            "required": "Tick the images whose enhanced results you want to download.",
+            "invalid_choice": "That selection is not valid. Reload the page and try again.",
+        }
+    )
+
+    def clean_image_ids(self):
+        ids = self.cleaned_data["image_ids"]
+        if len(ids) > selectors.MAX_ARCHIVE_IMAGES:
+            raise forms.ValidationError(
+                f"Choose at most {selectors.MAX_ARCHIVE_IMAGES} images for one download."
+            )
+        return ids

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
+from core.text import clean_line
 from enhancement import storage
 from enhancement.images.forms import UNTITLED
 from enhancement.models import JOB_CANCELLED_MESSAGE, EnhancedImage, EnhancementTier, JobStatus
@@ -101,3 +102,13 @@ def thumb_url(image: EnhancedImage) -> str:
     return storage.url_for(
         image.thumbnail_r2_key.name or image.preview_r2_key.name or image.original_r2_key.name
     )
+
+
+def result_name(job) -> str:
+    """A file name for an enhanced result inside a download: "Beach-enhanced-2K.jpg" (no
+    folders, no control characters, whatever the image is called)."""
+    stem = posixpath.splitext(clean_line(job.image.name))[0]
+    stem = stem.replace("/", "-").replace("\\", "-").strip(" .")[:120] or UNTITLED
+    tier = EnhancementTier(job.tier).label if job.tier in EnhancementTier.values else "result"
+    extension = posixpath.splitext(job.enhanced_r2_key.name)[1]
+    return f"{stem}-enhanced-{tier}{extension}"

@@ -7,6 +7,7 @@ app_name = "images"
 urlpatterns = [
     path("images/", views.library, name="library"),
     path("images/upload/", views.upload, name="upload"),
+    path("images/download/", views.download_results, name="download_results"),
     path("images/<id:image_id>/", views.detail, name="detail"),
     path("images/<id:image_id>/edit/", views.edit, name="edit"),
     path("images/<id:image_id>/badge/", views.badge, name="badge"),

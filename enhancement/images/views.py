@@ -8,12 +8,14 @@ through `download_original`, which checks ownership and redirects to such a URL.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, StreamingHttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
@@ -21,8 +23,14 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from core import ratelimit
 from enhancement import imaging, storage
-from enhancement.images import forms, selectors, services
-from enhancement.images.presenters import GRID_SIZES, PREVIEW_SIZES, ImageView, download_name
+from enhancement.images import archive, forms, selectors, services
+from enhancement.images.presenters import (
+    GRID_SIZES,
+    PREVIEW_SIZES,
+    ImageView,
+    download_name,
+    result_name,
+)
 from enhancement.models import EnhancedImage
 
 
@@ -34,13 +42,55 @@ def _own_image(request, image_id: str) -> EnhancedImage:
 @login_required
 @require_safe
 def library(request):
-    page = selectors.library_page(user=request.user, page_number=request.GET.get("page"))
+    filter_form = forms.LibraryFilterForm(request.GET)
+    filters = filter_form.filters()
+    page = selectors.library_page(user=request.user, page_number=request.GET.get("page"), **filters)
     cards = [ImageView.of(image) for image in page.object_list]
+    # what the pagination links carry over (the default order goes without saying)
+    kept = {"q": filters["query"], "sort": "" if filters["sort"] == "newest" else filters["sort"]}
+    kept = {key: value for key, value in kept.items() if value}
     return render(
         request,
         "enhancement/library.html",
-        {"page": page, "cards": cards, "grid_sizes": GRID_SIZES},
+        {
+            "page": page,
+            "cards": cards,
+            "grid_sizes": GRID_SIZES,
+            "filter_form": filter_form,
+            "filters": filters,
+            "sort_label": selectors.LIBRARY_SORTS[filters["sort"]][0].lower(),
+            "kept_query": urlencode(kept),
+        },
     )
+
+
+@login_required
+@require_POST
+def download_results(request):
+    """The newest enhanced result of each ticked image, as one zip streamed as it is written."""
+    form = forms.ResultsArchiveForm(request.POST)
+    if not form.is_valid():
+        message = " ".join(e for errors in form.errors.values() for e in errors)
+        messages.error(request, message)
+        return redirect("images:library")
+    jobs = selectors.latest_results(user=request.user, image_ids=form.cleaned_data["image_ids"])
+    if not jobs:
+        messages.error(
+            request, "None of the ticked images has an enhanced result yet: enhance them first."
+        )
+        return redirect("images:library")
+    names = archive.unique_names(result_name(job) for job in jobs)
+    response = StreamingHttpResponse(
+        archive.zip_stream(
+            (name, job.enhanced_r2_key.name) for name, job in zip(names, jobs, strict=True)
+        ),
+        content_type="application/zip",
+    )
+    response["Content-Disposition"] = storage.attachment_header(
+        f"lumen-enhanced-{len(jobs)}-images.zip"
+    )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
