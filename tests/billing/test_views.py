@@ -5,6 +5,7 @@ import datetime as dt
 import re
 
 import pytest
+import stripe
 from django.contrib.messages import get_messages
 
 from billing.models import StripePayment
@@ -116,9 +117,10 @@ def test_a_pack_not_on_sale_is_a_404_and_a_visitor_must_sign_in(
 
 
 def test_when_stripe_fails_at_checkout_the_user_is_told_and_nothing_is_charged(
-    fake_stripe, catalogue, settings, owner_client
+    fake_stripe, catalogue, settings, owner_client, monkeypatch
 ):
     settings.STRIPE_MAX_NETWORK_RETRIES = 0
+    monkeypatch.setattr(stripe, "max_network_retries", 0)  # dj-stripe's calls (the customer)
     fake_stripe.down = True
 
     response = owner_client.post(f"/billing/checkout/plan/{catalogue['hobby'].pk}/")
