@@ -4,11 +4,11 @@ import unicodedata
 
 
 def format_bytes(n: int) -> str:
-    """A size as people read it: "50 MB", "1.5 KB", "12 bytes" (binary units)."""
-    if n >= 1024 * 1024:
-        return f"{n / (1024 * 1024):g} MB"
-    if n >= 1024:
-        return f"{n / 1024:g} KB"
+    """A size as people read it: "50 MB", "51.1 MB", "1.5 KB", "12 bytes" (binary units, at
+    most one decimal: never "51.0664 MB")."""
+    for unit, size in (("GB", 1024**3), ("MB", 1024**2), ("KB", 1024)):
+        if n >= size:
+            return f"{round(n / size, 1):g} {unit}"
     return f"{n} bytes"
 
 

@@ -118,6 +118,9 @@
       showError("The upload did not go through. Please try again.");
     }
     results.scrollIntoView({ behavior: "smooth", block: "start" });
+    // Keyboard and screen-reader users land on the outcome, not on the top of the page.
+    var heading = document.getElementById("upload-results-title");
+    if (heading) heading.focus({ preventScroll: true });
   }
 
   form.addEventListener("submit", function (event) {

@@ -3,6 +3,7 @@ behind), limits, CSRF and the rate limit. The pure checks are tested in the imag
 every case goes through the HTTP view, the service and the storage."""
 
 import io
+import re
 
 import pytest
 from django.core.files.storage import FileSystemStorage
@@ -443,3 +444,25 @@ def test_a_malformed_request_gets_a_page_never_a_500(
     assert '<form id="upload-form"' in html
     assert "nothing was uploaded" in html.lower() or "Choose at least one image" in html
     assert_nothing_left(user, stored_keys)
+
+
+def test_after_an_upload_the_results_offer_to_enhance_them_in_one_batch(owner_client, user):
+    from tests.factories import fund
+
+    fund(user, 20)
+    response = post_files(
+        owner_client,
+        upload_file("a.jpg", images.jpeg_bytes(64, 48)),
+        upload_file("b.jpg", images.jpeg_bytes(80, 60)),
+    )
+    html = response.content.decode()
+    assert 'action="/jobs/batch/"' in html and "Enhance these" in html
+    for described in re.findall(r'aria-describedby="([^"]+)"', html):
+        for target in described.split():
+            assert f'id="{target}"' in html, f"aria-describedby points at a missing #{target}"
+    ids = re.findall(r'name="image_ids" value="([a-z0-9]{25})"', html)
+    assert sorted(ids) == sorted(EnhancedImage.objects.values_list("pk", flat=True))
+
+    review = owner_client.post("/jobs/batch/", {"image_ids": ids, "tier": "TIER_1K"})
+    assert review.status_code == 200
+    assert "4 tokens" in review.content.decode()  # the batch review: 2 images x 2 tokens
