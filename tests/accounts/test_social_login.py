@@ -139,5 +139,5 @@ def test_a_bad_code_from_the_provider_signs_nobody_in(client, fake_github):
 
     assert response.status_code == 401
     assert SESSION_KEY not in client.session
-    assert "Third-Party Login Failure" in response.content.decode()
+    assert "We could not sign you in with that account" in response.content.decode()
     assert not SocialAccount.objects.exists()

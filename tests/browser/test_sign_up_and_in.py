@@ -31,7 +31,7 @@ def test_sign_up_confirm_sign_out_and_sign_in(page, live_server, mailoutbox, scr
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_label("Password (again)").fill(PASSWORD)
     page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_role("heading", name="Verify Your Email Address")).to_be_visible()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
 
     # Open the link from the email and confirm: that signs the new user in.
     assert len(mailoutbox) == 1
