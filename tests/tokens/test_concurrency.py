@@ -45,7 +45,7 @@ def test_twenty_spends_of_two_from_thirty():
     user = UserFactory(balance=30)
 
     results = run_together(
-        20, lambda i: services.spend(user=user, amount=2, source="enhancement", source_id=str(i))
+        20, lambda i: services.spend(user=user, amount=2, source="test", source_id=str(i))
     )
 
     outcome = Counter(type(r).__name__ for r in results)
@@ -65,7 +65,7 @@ def test_one_refund_delivered_ten_times_at_once_counts_once():
         lambda i: services.refund(
             user=user,
             amount=5,
-            source="enhancement",
+            source="test",
             source_id="job1",
             idempotency_key="refund:job:job1",
         ),
