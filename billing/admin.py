@@ -2,7 +2,8 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from billing import stripe_api, subscriptions
+from billing import subscriptions
+from billing.errors import BillingError
 from billing.models import StripePayment, Subscription, SubscriptionPlan
 from tokens.models import TokenTransaction
 
@@ -46,7 +47,7 @@ def _resync(modeladmin, request, queryset):
     for user in users:
         try:
             subscriptions.resync_customer(user=user, actor=request.user)
-        except stripe_api.BillingError as error:
+        except BillingError as error:
             modeladmin.message_user(request, f"{user}: {error}", messages.ERROR)
         else:
             done += 1

@@ -10,6 +10,7 @@ from django.conf import settings
 from djstripe.settings import djstripe_settings
 
 from billing import stripe_api
+from billing.errors import PaymentsNotConfigured
 from billing.models import SubscriptionPlan
 from core.defaults import create_missing
 from tokens import catalogue as token_catalogue
@@ -103,7 +104,7 @@ def sync_stripe_catalogue() -> list[Synced]:
     are left as they are. Raises `PaymentsNotConfigured`, `StripeUnavailable` (what was done
     before the failure is kept; running again finishes)."""
     if not stripe_api.is_configured():
-        raise stripe_api.PaymentsNotConfigured()
+        raise PaymentsNotConfigured()
     done = []
     for package in TokensPackage.objects.filter(active=True).order_by("sort_order", "price_usd"):
         currency = package.currency.lower()

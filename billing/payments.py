@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
 from billing import bonuses, stripe_api
+from billing.errors import NotForSale
 from billing.models import StripePayment, StripePaymentStatus
 from billing.stripe_objects import amount, object_id
 from tokens import services as tokens
@@ -63,10 +64,6 @@ def start_pack_checkout(
             "cancel_url": cancel_url,
         }
     )
-
-
-class NotForSale(stripe_api.BillingError):
-    pass
 
 
 # --- the webhook's side -----------------------------------------------------------------------

@@ -18,27 +18,9 @@ from django.db import transaction
 from djstripe.models import Customer
 from djstripe.settings import djstripe_settings
 
+from billing.errors import BillingError, PaymentsNotConfigured, StripeUnavailable
+
 logger = logging.getLogger(__name__)
-
-
-class BillingError(Exception):
-    """Base of billing's errors; `str(e)` is a sentence a user can read."""
-
-
-class PaymentsNotConfigured(BillingError):
-    def __init__(self):
-        super().__init__(
-            "Payments are not configured on this installation, so nothing can be bought here."
-        )
-
-
-class StripeUnavailable(BillingError):
-    def __init__(self, detail: str = ""):
-        self.detail = detail
-        super().__init__(
-            "Stripe could not be reached or refused the request. Nothing was charged: "
-            "please try again in a few minutes."
-        )
 
 
 def is_configured() -> bool:

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from billing import rollover, stripe_api
 from billing import stripe_objects as objects
+from billing.errors import AlreadySubscribed, NoCustomer, NotForSale, PaymentsNotConfigured
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
 from billing.selectors import LIVE_STATUSES
 from tokens import services as tokens
@@ -37,20 +38,11 @@ LEDGER_SOURCE = "subscription"
 PERIOD_REASONS = ("subscription_create", "subscription_cycle")
 
 
-class AlreadySubscribed(stripe_api.BillingError):
-    def __init__(self, plan_name: str):
-        super().__init__(
-            f"You already have the {plan_name} plan. Change or cancel it with Manage billing."
-        )
-
-
 # --- starting Checkout and the portal ---------------------------------------------------------
 def start_plan_checkout(*, user, plan: SubscriptionPlan, success_url: str, cancel_url: str) -> dict:
     """A Stripe Checkout Session (subscription mode) for one plan. Refused while the user has
     a subscription that is not cancelled (`AlreadySubscribed`: plans change in the portal).
     Raises `PaymentsNotConfigured`, `StripeUnavailable`, `NotForSale`."""
-    from billing.payments import NotForSale
-
     if not plan.active:
         raise NotForSale(f"The {plan.name} plan is no longer on sale.")
     current = Subscription.objects.filter(user=user).select_related("plan").first()
@@ -77,17 +69,12 @@ def portal_url(*, user, return_url: str) -> str:
     `PaymentsNotConfigured`, `StripeUnavailable`, or `NoCustomer` for a user who never
     bought anything."""
     if not stripe_api.is_configured():
-        raise stripe_api.PaymentsNotConfigured()
+        raise PaymentsNotConfigured()
     if not user.stripe_customer_id:
         raise NoCustomer()
     return stripe_api.create_portal_session(
         customer=user.stripe_customer_id, return_url=return_url
     )["url"]
-
-
-class NoCustomer(stripe_api.BillingError):
-    def __init__(self):
-        super().__init__("There is nothing to manage yet: you have not bought anything.")
 
 
 # --- plans and users of Stripe objects --------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from billing import payments, selectors, stripe_api, subscriptions
+from billing.errors import BillingError
 from billing.forms import CheckoutReturnForm
 
 PAYMENTS_PAGE_SIZE = 25
@@ -61,7 +62,7 @@ def _start(request, start, kind: str):
             success_url=_absolute(request, "billing:success") + "?session_id={CHECKOUT_SESSION_ID}",
             cancel_url=_absolute(request, "billing:pricing") + "?cancelled=1",
         )
-    except stripe_api.BillingError as error:
+    except BillingError as error:
         messages.error(request, str(error))
         return _see_other(reverse("billing:pricing"))
     _remember_checkout(request, session["id"], kind)
@@ -107,12 +108,12 @@ def _checkout_state(request):
     else:
         raise Http404("No such checkout")
     now = timezone.now()
+    waited = dt.timedelta(0)
     if session_id in started:
-        returned_at = started[session_id].setdefault("returned_at", now.isoformat())
-        request.session[CHECKOUTS] = started
-        waited = now - dt.datetime.fromisoformat(returned_at)
-    else:
-        waited = dt.timedelta(0)
+        if "returned_at" not in started[session_id]:
+            started[session_id]["returned_at"] = now.isoformat()
+            request.session[CHECKOUTS] = started  # written once, not at every poll
+        waited = now - dt.datetime.fromisoformat(started[session_id]["returned_at"])
     state = selectors.checkout_state(request.user, session_id=session_id, kind=kind)
     return {
         "form": form,
@@ -166,7 +167,7 @@ def portal(request):
         url = subscriptions.portal_url(
             user=request.user, return_url=_absolute(request, "billing:page")
         )
-    except stripe_api.BillingError as error:
+    except BillingError as error:
         messages.error(request, str(error))
         return _see_other(reverse("billing:page"))
     return _see_other(url)

@@ -2,7 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from billing import catalogue, stripe_api
+from billing import catalogue
+from billing.errors import BillingError
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         try:
             done = catalogue.sync_stripe_catalogue()
-        except stripe_api.BillingError as error:
+        except BillingError as error:
             detail = getattr(error, "detail", "")
             raise CommandError(f"{error} {detail}".strip()) from error
         for line in done:
