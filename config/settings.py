@@ -140,6 +140,9 @@ ACCOUNT_CONFIRM_EMAIL_ON_GET = False
 ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 ACCOUNT_ADAPTER = "accounts.adapters.AccountAdapter"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{SITE_NAME}] "
+# A note to the account's address when its password or addresses change (or a provider account
+# is connected): the owner learns of a change they did not make.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
 SOCIALACCOUNT_ADAPTER = "accounts.adapters.SocialAccountAdapter"
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True  # a verified email of an existing user logs into it
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True

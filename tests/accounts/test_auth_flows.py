@@ -4,6 +4,7 @@ import re
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 
 from tests.factories import DEFAULT_PASSWORD, UserFactory, verified_user
@@ -12,7 +13,8 @@ NEW_PASSWORD = "a-new-and-long-passphrase-42"
 
 
 def _link(message, path_prefix):
-    match = re.search(rf"http://testserver({re.escape(path_prefix)}\S+)", message.body)
+    # Links in emails lead to SITE_URL, whatever host the request came to.
+    match = re.search(rf"{re.escape(settings.SITE_URL)}({re.escape(path_prefix)}\S+)", message.body)
     assert match, message.body
     return match.group(1)
 
@@ -37,7 +39,7 @@ def test_sign_up_then_confirm_the_email_signs_in(client, mailoutbox):
 
     assert len(mailoutbox) == 1
     assert mailoutbox[0].subject.startswith("[Lumen]")
-    assert "Hello from Lumen" in mailoutbox[0].body
+    assert "Confirm your email address" in mailoutbox[0].body
     confirm_url = _link(mailoutbox[0], "/accounts/confirm-email/")
 
     page = client.get(confirm_url)
