@@ -22,6 +22,18 @@ SECRET_KEY = "sk_test_" + "LumenFake" + "0123456789abcdefghij"
 WEBHOOK_SECRET = "whsec_" + "LumenFakeSigningSecret0123"
 
 
+@pytest.fixture(autouse=True)
+def _ledger_checked_after_each_test(request):
+    """`check_ledger` passes after every billing test that touched the database (before the
+    database is rolled back or flushed)."""
+    if request.node.get_closest_marker("django_db") is None:
+        yield
+        return
+    request.getfixturevalue("db")
+    yield
+    assert_ledger_balanced()
+
+
 @pytest.fixture(scope="session")
 def stripe_server():
     fake = FakeStripe().start()
