@@ -290,3 +290,30 @@ def test_billing_pages_need_a_sign_in(anon_client):
         response = anon_client.get(url)
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert anon_client.post("/billing/portal/").status_code == 302
+
+
+# --- every way to buy leads to pricing --------------------------------------------------------
+# "Buy ...", "Choose <a plan>", "Get more tokens" (not "Choose other images")
+BUY_LINK = re.compile(r'<a\b[^>]*\bhref="([^"]*)"[^>]*>\s*(Buy|Choose \{\{ plan|Get more tokens)\b')
+
+
+def test_every_buy_choose_and_get_more_tokens_link_leads_to_pricing():
+    from pathlib import Path
+
+    from django.conf import settings
+
+    root = Path(settings.BASE_DIR)
+    templates = [p for p in root.glob("**/templates/**/*.html") if ".venv" not in p.parts]
+    links = [
+        (path.relative_to(root), href, label)
+        for path in templates
+        for href, label in BUY_LINK.findall(path.read_text())
+    ]
+    assert len(links) >= 5, links  # home (packs, plans), jobs (panel, batch, problem), tokens
+    assert [link for link in links if "billing:pricing" not in link[1]] == []
+
+
+def test_the_home_pages_buttons_lead_to_their_pack_and_plan(catalogue, anon_client):
+    page = text(anon_client.get("/"))
+    assert f'href="/pricing/#pack-{catalogue["starter"].pk}"' in page
+    assert f'href="/pricing/#plan-{catalogue["creator"].pk}"' in page
