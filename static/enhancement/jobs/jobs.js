@@ -25,6 +25,40 @@
     if (el) el.style.setProperty("--pos", range.value + "%");
   });
 
+  // Dragging or clicking on the picture itself moves the divider there (mouse, pen, touch;
+  // vertical swipes still scroll the page: touch-action in the CSS).
+  function moveTo(stage, clientX) {
+    var el = stage.closest("[data-compare]");
+    var range = el && el.querySelector(".job-compare-range");
+    if (!range) return;
+    var box = stage.getBoundingClientRect();
+    if (!box.width) return;
+    var percent = Math.round(Math.min(100, Math.max(0, ((clientX - box.left) / box.width) * 100)));
+    range.value = String(percent);
+    el.style.setProperty("--pos", percent + "%");
+  }
+  document.addEventListener("pointerdown", function (event) {
+    var stage = event.target.closest && event.target.closest(".job-compare-active .job-compare-stage");
+    if (!stage || event.button > 0) return;
+    event.preventDefault();
+    stage.setPointerCapture(event.pointerId);
+    stage.classList.add("job-compare-dragging");
+    moveTo(stage, event.clientX);
+  });
+  document.addEventListener("pointermove", function (event) {
+    var stage = event.target.closest && event.target.closest(".job-compare-dragging");
+    if (stage) moveTo(stage, event.clientX);
+  });
+  ["pointerup", "pointercancel"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      var stage = event.target.closest && event.target.closest(".job-compare-dragging");
+      if (!stage) return;
+      stage.classList.remove("job-compare-dragging");
+      var range = stage.closest("[data-compare]").querySelector(".job-compare-range");
+      if (range) range.dispatchEvent(new Event("change", { bubbles: true }));
+    });
+  });
+
   document.addEventListener("submit", function (event) {
     var button = event.target.querySelector("[data-disable-on-submit]");
     if (!button) return;

@@ -54,6 +54,22 @@ def test_order_watch_it_finish_and_compare(signed_in_page, live_server, funded_u
         page.keyboard.press("ArrowRight")
     compare = card.locator("[data-compare]")
     assert compare.evaluate("el => el.style.getPropertyValue('--pos')") == "60%"
+
+    # On the picture itself: a click puts the divider there, a drag takes it along.
+    stage = card.locator(".job-compare-stage")
+    box = stage.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] / 2)
+    assert compare.evaluate("el => el.style.getPropertyValue('--pos')") == "25%"
+    assert slider.input_value() == "25"  # the keyboard's control follows
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.8, box["y"] + box["height"] / 2, steps=5)
+    page.mouse.up()
+    assert compare.evaluate("el => el.style.getPropertyValue('--pos')") == "80%"
+    handle = card.locator(".job-compare-handle")
+    expect(handle).to_be_visible()
+    colour = handle.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert colour == "rgb(79, 70, 229)"  # the theme's primary, not the browser's blue
     page.screenshot(path=screenshots / "image-enhanced.png", full_page=True)
 
     with page.expect_download() as download:
@@ -101,3 +117,23 @@ def test_batch_from_the_library(signed_in_page, live_server, funded_user, screen
     expect(page.get_by_text("2 2K enhancements ordered for 10 tokens.")).to_be_visible()
     assert ImageEnhancementJob.objects.filter(status=JobStatus.PENDING).count() == 2
     assert tokens.get_balance(funded_user) == 90
+
+
+@pytest.mark.parametrize(("width", "height"), [(1366, 768), (390, 844)], ids=["desktop", "phone"])
+def test_enhance_is_the_first_thing_beside_or_below_the_picture(
+    signed_in_page, live_server, funded_user, width, height
+):
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": height})
+    image = stored_image(funded_user, width=1200, height=800, name="Harbour.jpg")
+    page.goto(f"{live_server.url}/images/{image.pk}/")
+
+    button = page.get_by_role("button", name="Enhance", exact=True)
+    box = button.bounding_box()
+    assert box["y"] + box["height"] <= height, f"Enhance is {box['y']:.0f} px down: below the fold"
+    overflow = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    publish = page.get_by_role("button", name="Publish to the gallery")
+    assert "btn-secondary" in publish.get_attribute("class")
