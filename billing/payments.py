@@ -158,8 +158,10 @@ def fulfil_checkout_session(session: dict) -> StripePayment | None:
         payment.tokens_granted = total
         payment.amount_usd = amount(session.get("amount_total"), currency)
         payment.currency = currency
+        charge = {}
         if payment.stripe_payment_intent_id:
-            payment.receipt_url = stripe_api.receipt_url(payment.stripe_payment_intent_id)
+            charge = stripe_api.latest_charge(payment.stripe_payment_intent_id)
+            payment.receipt_url = charge.get("receipt_url") or ""
         payment.metadata = {
             **(payment.metadata or {}),
             "pack_tokens": pack_tokens,
@@ -176,6 +178,9 @@ def fulfil_checkout_session(session: dict) -> StripePayment | None:
             idempotency_key=grant_key(session["id"]),
         )
         logger.info("Payment %s: %s tokens granted to %s", payment.pk, total, user.pk)
+        if charge.get("amount_refunded"):
+            # refunded before this fulfilment (its charge.refunded found no payment then)
+            _account_refund(payment, charge)
         return payment
 
 
@@ -231,27 +236,31 @@ def record_refund(charge: dict) -> StripePayment | None:
     with transaction.atomic():
         payment = _locked_payment_of_intent(object_id(charge.get("payment_intent")))
         if payment is None:
-            logger.info("Refund of charge %s, which paid no pack: ignored", charge.get("id"))
+            logger.info("Refund of charge %s, which paid no pack (yet): ignored", charge.get("id"))
             return None
         if payment.status not in DONE:
+            # Not granted yet: its fulfilment reads the charge and accounts for the refund.
             logger.warning("Refund of payment %s in state %s", payment.pk, payment.status)
             return payment
-        paid = charge.get("amount_captured") or charge.get("amount") or 0
-        refunded = min(charge.get("amount_refunded") or 0, paid)
-        if paid <= 0 or refunded <= 0:
-            return payment
-        payment.amount_refunded = max(
-            payment.amount_refunded, amount(refunded, charge.get("currency") or payment.currency)
-        )
-        target = (
-            payment.tokens_granted
-            if refunded >= paid
-            else payment.tokens_granted * refunded // paid
-        )
-        _take_back(payment, target=target, reason="refund", stripe_id=charge["id"])
-        payment.status = StripePaymentStatus.REFUNDED
-        payment.save()
+        _account_refund(payment, charge)
         return payment
+
+
+def _account_refund(payment: StripePayment, charge: dict) -> None:
+    """Under the caller's lock of the payment: the refunded share of the charge, taken back."""
+    paid = charge.get("amount_captured") or charge.get("amount") or 0
+    refunded = min(charge.get("amount_refunded") or 0, paid)
+    if paid <= 0 or refunded <= 0:
+        return
+    payment.amount_refunded = max(
+        payment.amount_refunded, amount(refunded, charge.get("currency") or payment.currency)
+    )
+    target = (
+        payment.tokens_granted if refunded >= paid else payment.tokens_granted * refunded // paid
+    )
+    _take_back(payment, target=target, reason="refund", stripe_id=charge["id"])
+    payment.status = StripePaymentStatus.REFUNDED
+    payment.save()
 
 
 def record_dispute(dispute: dict) -> StripePayment | None:

@@ -111,8 +111,9 @@ def retrieve_price(price_id: str) -> dict:
     return _call("a price", _client().v1.prices.retrieve, price_id)
 
 
-def receipt_url(payment_intent_id: str) -> str:
-    """The receipt of the payment's charge ("" when there is none or Stripe cannot say)."""
+def latest_charge(payment_intent_id: str) -> dict:
+    """The payment's charge (its receipt, what was refunded), or {} when there is none yet or
+    Stripe cannot say."""
     try:
         intent = _call(
             "a payment intent",
@@ -121,9 +122,9 @@ def receipt_url(payment_intent_id: str) -> str:
             {"expand": ["latest_charge"]},
         )
     except BillingError:
-        return ""
+        return {}
     charge = intent.get("latest_charge")
-    return (charge.get("receipt_url") or "") if isinstance(charge, dict) else ""
+    return charge if isinstance(charge, dict) else {}
 
 
 # --- the catalogue ----------------------------------------------------------------------------

@@ -300,3 +300,24 @@ def test_a_won_dispute_changes_nothing(fake_stripe, webhook, catalogue, user, ow
     payment.refresh_from_db()
     assert payment.status == StripePaymentStatus.SUCCEEDED
     assert tokens.get_balance(user) == 10
+
+
+def test_a_refund_reported_before_the_purchase_is_accounted_when_it_is_fulfilled(
+    fake_stripe, webhook, catalogue, user, owner_client
+):
+    session = paid_session(fake_stripe, owner_client, catalogue["pro"])
+    charge_id = fake_stripe.get(session["payment_intent"])["latest_charge"]
+    refunded = fake_stripe.refund(charge_id, 1250)
+
+    webhook.deliver(fake_stripe.event("charge.refunded", refunded))
+    webhook.deliver(fake_stripe.event("checkout.session.completed", session))
+    webhook.deliver(fake_stripe.event("charge.refunded", refunded))
+
+    payment = StripePayment.objects.get()
+    assert (payment.status, payment.tokens_granted, payment.tokens_clawed_back) == (
+        StripePaymentStatus.REFUNDED,
+        150,
+        75,
+    )
+    assert payment.amount_refunded == Decimal("12.50")
+    assert tokens.get_balance(user) == 75
