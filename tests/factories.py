@@ -36,7 +36,13 @@ from billing.models import (
 from core.ids import new_id, new_share_token
 from enhancement import imaging, storage
 from enhancement.images import services as image_services
-from enhancement.models import EnhancedImage, EnhancementTier, ImageEnhancementJob, JobStatus
+from enhancement.models import (
+    DeletedJob,
+    EnhancedImage,
+    EnhancementTier,
+    ImageEnhancementJob,
+    JobStatus,
+)
 from platform_apps.models import (
     App,
     AppStatus,
@@ -199,12 +205,8 @@ class EnhancedImageFactory(factory.django.DjangoModelFactory):
     original_r2_key = factory.LazyAttribute(
         lambda o: storage.original_key(image_id=o.id, extension="jpg")
     )
-    thumbnail_r2_key = factory.LazyAttribute(
-        lambda o: storage.thumbnail_key(image_id=o.id)
-    )
-    preview_r2_key = factory.LazyAttribute(
-        lambda o: storage.preview_key(image_id=o.id)
-    )
+    thumbnail_r2_key = factory.LazyAttribute(lambda o: storage.thumbnail_key(image_id=o.id))
+    preview_r2_key = factory.LazyAttribute(lambda o: storage.preview_key(image_id=o.id))
 
 
 class ImageEnhancementJobFactory(factory.django.DjangoModelFactory):
@@ -220,9 +222,7 @@ class ImageEnhancementJobFactory(factory.django.DjangoModelFactory):
     status = JobStatus.PENDING
     enhanced_r2_key = factory.LazyAttribute(
         lambda o: (
-            storage.job_result_key(
-                image_id=o.image.pk, job_id="j" + new_id()[1:], extension="jpg"
-            )
+            storage.job_result_key(image_id=o.image.pk, job_id="j" + new_id()[1:], extension="jpg")
             if o.status == JobStatus.COMPLETED
             else None
         )
@@ -253,6 +253,21 @@ def upload_file(name: str, data: bytes, content_type: str = "image/jpeg") -> Sim
 
 
 # --- albums -----------------------------------------------------------------------------------
+class DeletedJobFactory(factory.django.DjangoModelFactory):
+    """What a deleted job leaves for the ledger (no foreign keys: it outlives its rows)."""
+
+    class Meta:
+        model = DeletedJob
+
+    id = factory.LazyFunction(new_id)
+    user_id = factory.LazyFunction(new_id)
+    image_id = factory.LazyFunction(new_id)
+    tier = EnhancementTier.TIER_1K
+    tokens_cost = 2
+    status = JobStatus.COMPLETED
+    created_at = factory.LazyFunction(timezone.now)
+
+
 class AlbumFactory(factory.django.DjangoModelFactory):
     """A private album; a shared one (UNLISTED or PUBLIC) gets a share token."""
 
