@@ -7,6 +7,7 @@ import re
 import pytest
 import stripe
 from django.contrib.messages import get_messages
+from djstripe.models import Customer
 
 from billing.models import StripePayment
 from tests.factories import StripePaymentFactory, TokensPackageFactory, UserFactory
@@ -89,6 +90,7 @@ def test_checkout_is_for_this_user_and_this_pack(fake_stripe, catalogue, user, o
     user.refresh_from_db()
     assert session["customer"] == user.stripe_customer_id
     assert fake_stripe.get(user.stripe_customer_id)["email"] == user.email
+    assert Customer.objects.get(subscriber=user).id == user.stripe_customer_id  # dj-stripe's
     assert (session["mode"], session["client_reference_id"]) == ("payment", user.pk)
     assert session["_line_items"] == [{"price": catalogue["pro"].stripe_price_id, "quantity": "1"}]
     assert session["metadata"] == {
