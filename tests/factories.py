@@ -26,7 +26,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.signals import post_save
 from django.utils import timezone
 
-from albums.models import Album, AlbumImage, AlbumPrivacy
+from albums.models import Album, AlbumImage, AlbumPrivacy, DailyView, Unpublication
 from billing.models import (
     StripePayment,
     Subscription,
@@ -290,6 +290,29 @@ class AlbumImageFactory(factory.django.DjangoModelFactory):
 
     album = factory.SubFactory(AlbumFactory)
     image = factory.SubFactory(EnhancedImageFactory, user=factory.SelfAttribute("..album.user"))
+
+
+class UnpublicationFactory(factory.django.DjangoModelFactory):
+    """Staff's record of an image taken off public view (a row only: for the real effect,
+    `albums.services.unpublish_image` / `unpublish_album`)."""
+
+    class Meta:
+        model = Unpublication
+
+    image = factory.SubFactory(EnhancedImageFactory)
+    album = None
+    reason = "Not suitable for the public gallery."
+
+
+class DailyViewFactory(factory.django.DjangoModelFactory):
+    """One visitor's view of an image (or album) on one day."""
+
+    class Meta:
+        model = DailyView
+
+    object_id = factory.LazyFunction(new_id)
+    visitor_key = factory.Sequence(lambda n: f"u:visitor{n}")
+    day = factory.LazyFunction(timezone.localdate)
 
 
 # --- vouchers ---------------------------------------------------------------------------------

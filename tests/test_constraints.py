@@ -26,6 +26,7 @@ from tests.factories import (
     AlbumFactory,
     AlbumImageFactory,
     AppFactory,
+    DailyViewFactory,
     EnhancedImageFactory,
     ImageEnhancementJobFactory,
     MonetizationModelFactory,
@@ -36,6 +37,7 @@ from tests.factories import (
     SubscriptionPlanFactory,
     TokensPackageFactory,
     TokenTransactionFactory,
+    UnpublicationFactory,
     UserFactory,
     UserTokenBalanceFactory,
     VoucherFactory,
@@ -49,6 +51,21 @@ OUR_APPS = {"accounts", "tokens", "enhancement", "billing", "albums", "vouchers"
 def _duplicate_album_image():
     first = AlbumImageFactory()
     AlbumImageFactory(album=first.album, image=first.image)
+
+
+def _second_active_unpublication_of_an_album():
+    first = UnpublicationFactory(image=None, album=AlbumFactory())
+    UnpublicationFactory(image=None, album=first.album)
+
+
+def _second_active_unpublication_of_an_image():
+    first = UnpublicationFactory()
+    UnpublicationFactory(image=first.image)
+
+
+def _second_view_the_same_day():
+    first = DailyViewFactory()
+    DailyViewFactory(object_id=first.object_id, visitor_key=first.visitor_key, day=first.day)
 
 
 def _duplicate_redemption():
@@ -159,6 +176,13 @@ CASES = {
         AlbumFactory(privacy="PUBLIC", share_token="tok"),
     ),
     "album_image_unique": _duplicate_album_image,
+    "album_private_has_no_link": lambda: AlbumFactory(privacy="PRIVATE", share_token="tok"),
+    "album_public_is_open": lambda: AlbumFactory(privacy="PUBLIC", share_password="pbkdf2$x"),
+    "unpublication_one_target": lambda: UnpublicationFactory(album=AlbumFactory()),
+    "unpublication_has_reason": lambda: UnpublicationFactory(reason=""),
+    "unpublication_one_active_per_album": _second_active_unpublication_of_an_album,
+    "unpublication_one_active_per_image": _second_active_unpublication_of_an_image,
+    "daily_view_once": _second_view_the_same_day,
     # vouchers
     "voucher_uses_within_max": lambda: VoucherFactory(max_uses=5, current_uses=6),
     "voucher_value_positive": lambda: VoucherFactory(value=0),
