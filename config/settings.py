@@ -245,6 +245,8 @@ DERIVATIVE_PREVIEW_MAX = 1600
 TOKEN_REGEN_INTERVAL_MINUTES = positive_int("TOKEN_REGEN_INTERVAL_MINUTES", 15)
 TOKEN_REGEN_CAP = positive_int("TOKEN_REGEN_CAP", 100)
 TOKEN_SIGNUP_BALANCE = non_negative_int("TOKEN_SIGNUP_BALANCE", 0)
+# Tokens a verified e-mail address earns once, ever (five 1K enhancements): "free to start".
+TOKEN_WELCOME_GRANT = non_negative_int("TOKEN_WELCOME_GRANT", 10)
 
 # The packs a fresh install sells (`manage.py seed`; the admin edits them after that). Prices
 # in SHOP_CURRENCY; `stripe_price_id` is a stable placeholder until the real Stripe price is set.
@@ -356,6 +358,18 @@ DEFAULT_SUBSCRIPTION_PLANS = [
         "stripe_price_id": "price_plan_studio",
     },
 ]
+
+# --- Albums, share links and the gallery -------------------------------------------------------
+GALLERY_PAGE_SIZE = positive_int("GALLERY_PAGE_SIZE", 24)
+ALBUM_MAX_IMAGES = positive_int("ALBUM_MAX_IMAGES", 1000)  # bounds a reorder and a slideshow
+ALBUM_SHARE_EXPIRY_DAYS = [1, 7, 30]  # the expiry choices of a link, besides never and a date
+# Tries at a link's password, per visitor and per link (the link's count stops a spread guess).
+ALBUM_PASSWORD_TRIES_PER_MINUTE = positive_int("ALBUM_PASSWORD_TRIES_PER_MINUTE", 5)
+ALBUM_PASSWORD_TRIES_PER_LINK_PER_MINUTE = positive_int(
+    "ALBUM_PASSWORD_TRIES_PER_LINK_PER_MINUTE", 30
+)
+# Visitors' downloads (each is re-encoded without metadata), per visitor.
+ALBUM_DOWNLOADS_PER_MINUTE = positive_int("ALBUM_DOWNLOADS_PER_MINUTE", 20)
 
 # --- Job queue (django-q2) --------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")

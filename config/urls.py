@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
     path("", include("enhancement.urls")),
+    path("", include("albums.urls")),
     path("", include("platform_apps.urls")),
     path("", include("billing.urls")),
     # dj-stripe's webhook endpoint: stripe/webhook/<uuid of the WebhookEndpoint row>/

@@ -16,6 +16,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from enhancement.jobs import ordering
 from enhancement.models import ImageEnhancementJob
 from tests.factories import (
+    AlbumFactory,
+    AlbumImageFactory,
     AppFactory,
     MonetizationModelFactory,
     RequirementFactory,
@@ -81,6 +83,33 @@ KNOWN_ROUTES = {
     "apps:monetization_add",
     "apps:monetization_edit",
     "apps:monetization_delete",
+    "albums:list",
+    "albums:create",
+    "albums:add_images",
+    "albums:detail",
+    "albums:edit",
+    "albums:sharing",
+    "albums:rotate_link",
+    "albums:stop_sharing",
+    "albums:pick",
+    "albums:reorder",
+    "albums:cover",
+    "albums:image",
+    "albums:move_image",
+    "albums:remove_image",
+    "albums:download",
+    "albums:slideshow",
+    "albums:slides",
+    "albums:og_image",
+    "albums:delete",
+    "albums:shared",
+    "albums:shared_image",
+    "albums:shared_download",
+    "albums:shared_slideshow",
+    "albums:shared_slides",
+    "albums:shared_og_image",
+    "albums:gallery",
+    "albums:gallery_og_image",
 }
 # Words of the route names that destroy what the other routes need, in the order they run last.
 DESTRUCTIVE = ("cancel", "delete")
@@ -133,6 +162,23 @@ FIELDS = [
     "price",
     "subscription_interval",
     "features",
+    "privacy",
+    "expiry",
+    "expires_on",
+    "password",
+    "remove_password",
+    "allow_download",
+    "album",
+    "new_album_name",
+    "next",
+    "ids",
+    "direction",
+    "image_id",
+    "show",
+    "sort",
+    "after",
+    "before",
+    "start",
 ]
 
 
@@ -172,6 +218,12 @@ def parameter_values(user):
     image = stored_image(user, name="Junk target")
     job = ordering.order_enhancement(user=user, image=image, tier="TIER_1K", request_key=None)
     app = AppFactory(user=user, status="ACTIVE", name="Junk target app")
+    # two albums with the image: the owner's actions (rotate, stop sharing...) on the first
+    # leave the second's link working for the share-link routes
+    album = AlbumFactory(user=user, name="Junk target album")
+    AlbumImageFactory(album=album, image=image)
+    shared = AlbumFactory(user=user, name="Junk shared album", privacy="UNLISTED")
+    AlbumImageFactory(album=shared, image=image)
     return {
         "image_id": image.pk,
         "job_id": job.pk,
@@ -180,6 +232,8 @@ def parameter_values(user):
         "app_id": app.pk,
         "requirement_id": RequirementFactory(app=app).pk,
         "monetization_id": MonetizationModelFactory(app=app).pk,
+        "album_id": album.pk,
+        "share_token": shared.share_token,
         # a real signed link to the image's original (the local storage's media route)
         "token": resolve(image.original_url).kwargs["token"],
     }
