@@ -1,5 +1,7 @@
+from allauth.account.models import EmailAddress
+from allauth.account.signals import email_confirmed
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import models
@@ -28,6 +30,21 @@ class UserChangeAdminForm(UserChangeForm):
         return email.strip().lower() if email else None
 
 
+# One accounts section in the back office: allauth registers its email addresses as a section
+# of their own (also called "Accounts"); here they are where staff look for them, on each user's
+# page, and verification goes through allauth's own path (`confirm_email_addresses`).
+admin.site.unregister(EmailAddress)
+
+
+class EmailAddressInline(admin.TabularInline):
+    model = EmailAddress
+    fields = ("email", "primary", "verified")
+    readonly_fields = ("verified",)  # confirmed by the owner's link, or by the action below
+    extra = 0
+    verbose_name = "email address"
+    verbose_name_plural = "email addresses"
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     """Users sign in by email; the balance is shown, never edited (tokens.services only)."""
@@ -46,7 +63,9 @@ class UserAdmin(DjangoUserAdmin):
     )
     list_filter = ("is_active", "is_staff", "is_superuser", "email_verified", "created_at")
     list_select_related = ("token_balance",)
-    search_fields = ("email", "name", "id", "stripe_customer_id")
+    search_fields = ("email", "name", "id", "stripe_customer_id", "emailaddress__email")
+    inlines = (EmailAddressInline,)
+    actions = ("confirm_email_addresses",)
     ordering = ("-created_at",)
     date_hierarchy = "created_at"
     readonly_fields = (
@@ -81,6 +100,23 @@ class UserAdmin(DjangoUserAdmin):
     def balance(self, obj):
         balance = getattr(obj, "token_balance", None)
         return balance.balance if balance is not None else "–"
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else ()  # the add page stays Django's two steps
+
+    @admin.action(description="Confirm their email addresses")
+    def confirm_email_addresses(self, request, queryset):
+        """What a click on the confirmation link does (allauth's own admin action): the address
+        is verified and `email_confirmed` is sent, so whatever follows a confirmation follows."""
+        confirmed = []
+        for address in EmailAddress.objects.filter(user__in=queryset, verified=False):
+            if address.set_verified():
+                email_confirmed.send(sender=EmailAddress, request=request, email_address=address)
+                confirmed.append(address.email)
+        if confirmed:
+            self.message_user(request, f"Confirmed: {', '.join(confirmed)}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "No address to confirm.", messages.INFO)
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)

@@ -2,6 +2,7 @@ from django.contrib import admin, messages
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from accounts.templatetags.money import money
 from billing import subscriptions
 from billing.errors import BillingError
 from billing.models import StripePayment, Subscription, SubscriptionPlan
@@ -16,7 +17,7 @@ class SubscriptionPlanAdmin(admin.ModelAdmin):
     list_display = (
         "name",
         "tokens_per_month",
-        "price_gbp",
+        "price",
         "max_rollover",
         "priority",
         "api_access",
@@ -38,6 +39,16 @@ class SubscriptionPlanAdmin(admin.ModelAdmin):
         ("Price", {"fields": ("price_gbp",)}),
         ("Audit", {"fields": ("created_at", "updated_at")}),
     )
+
+    @admin.display(description="Price a month", ordering="price_gbp")
+    def price(self, plan):
+        return money(plan.price_gbp, "gbp")
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if "price_gbp" in form.base_fields:
+            form.base_fields["price_gbp"].label = "Price a month (GBP)"
+        return form
 
 
 def _resync(modeladmin, request, queryset):
@@ -165,8 +176,7 @@ class StripePaymentAdmin(admin.ModelAdmin):
         "user",
         "package",
         "tokens_granted",
-        "amount_usd",
-        "currency",
+        "amount",
         "status",
         "tokens_clawed_back",
     )
@@ -186,9 +196,9 @@ class StripePaymentAdmin(admin.ModelAdmin):
         "package",
         "status",
         "tokens_granted",
-        "amount_usd",
+        "amount",
         "currency",
-        "amount_refunded",
+        "refunded",
         "tokens_clawed_back",
         "ledger_rows",
         "receipt",
@@ -209,6 +219,15 @@ class StripePaymentAdmin(admin.ModelAdmin):
     @admin.display(description="Ledger rows")
     def ledger_rows(self, payment):
         return _ledger_rows("stripe", payment.pk)
+
+    # `amount_usd` is the schema's name; Stripe charged it in the payment's `currency`.
+    @admin.display(description="Amount", ordering="amount_usd")
+    def amount(self, payment):
+        return money(payment.amount_usd, payment.currency)
+
+    @admin.display(description="Refunded")
+    def refunded(self, payment):
+        return money(payment.amount_refunded, payment.currency)
 
     @admin.display(description="Receipt")
     def receipt(self, payment):

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin, messages
 
+from accounts.templatetags.money import money
 from tokens import services
 from tokens.models import TokensPackage, TokenTransaction, UserTokenBalance
 
@@ -95,8 +96,7 @@ class TokensPackageAdmin(admin.ModelAdmin):
     list_display = [
         "name",
         "tokens",
-        "price_usd",
-        "currency",
+        "price",
         "active",
         "sort_order",
         "stripe_price_id",
@@ -106,3 +106,17 @@ class TokensPackageAdmin(admin.ModelAdmin):
     search_fields = ["name", "stripe_price_id"]
     ordering = ["sort_order", "price_usd"]
     readonly_fields = ["id", "created_at", "updated_at"]
+
+    # `price_usd` is the schema's name; the amount is in the pack's `currency` (the shop's, GBP
+    # by default), so the back office names the currency, never "USD".
+    @admin.display(description="Price", ordering="price_usd")
+    def price(self, package):
+        return money(package.price_usd, package.currency)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        currency = (obj.currency if obj else settings.SHOP_CURRENCY).upper()
+        if "price_usd" in form.base_fields:
+            form.base_fields["price_usd"].label = f"Price ({currency})"
+            form.base_fields["price_usd"].help_text = "In the currency below."
+        return form
