@@ -22,6 +22,7 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from djstripe.models import Customer, Price
 
 from billing import rollover, stripe_api
 from billing import stripe_objects as objects
@@ -88,8 +89,6 @@ def plan_for_price(price) -> SubscriptionPlan | None:
         return plan
     data = price if isinstance(price, dict) else None
     if data is None:
-        from djstripe.models import Price
-
         row = Price.objects.filter(id=price_id).first()
         data = row.stripe_data if row else stripe_api.retrieve_price(price_id)
     plan_id = (data.get("metadata") or {}).get("lumen_plan_id")
@@ -104,8 +103,6 @@ def _user_for(subscription: dict):
     if user is None and customer_id:
         user = User.objects.filter(stripe_customer_id=customer_id).first()
     if user is None and customer_id:
-        from djstripe.models import Customer
-
         customer = Customer.objects.filter(id=customer_id).select_related("subscriber").first()
         user = customer.subscriber if customer else None
     return user
@@ -116,13 +113,14 @@ def _locked_row(user) -> Subscription | None:
     return Subscription.objects.select_for_update().filter(user=user).first()
 
 
-def sync_subscription(subscription: dict) -> Subscription | None:
+def sync_subscription(subscription: dict, *, grants: bool = True) -> Subscription | None:
     """Make the user's `Subscription` row say what Stripe's subscription says now: price and
     plan, status, period, cancellation at period end, trial. A subscription of no user we know
     is logged and ignored. A different subscription of the same user takes over the row only
     if the row's is cancelled (one live subscription per user); events of an old, cancelled
     one leave the row alone. A plan change to more monthly tokens, in a period already
-    granted, grants the difference now."""
+    granted, grants the difference now (unless `grants` is False: then the next webhook
+    about it does)."""
     user = _user_for(subscription)
     if user is None:
         logger.warning("Subscription %s: no user of ours; ignored", subscription.get("id"))
@@ -174,7 +172,8 @@ def sync_subscription(subscription: dict) -> Subscription | None:
             row.tokens_period_start = None
         for name, value in state.items():
             setattr(row, name, value)
-        _grant_upgrade(row)
+        if grants:
+            _grant_upgrade(row)
         row.save()
         return row
 
@@ -311,7 +310,7 @@ def resync_customer(*, user, actor) -> Subscription | None:
     found = stripe_api.subscriptions_of(user.stripe_customer_id)
     row = None
     for subscription in sorted(found, key=lambda s: s.get("created", 0)):
-        row = sync_subscription(subscription) or row
+        row = sync_subscription(subscription, grants=False) or row
     if row is not None:
         with transaction.atomic():
             row = _locked_row(user)

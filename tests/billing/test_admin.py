@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from billing.models import StripePayment, Subscription
 from tests.billing.test_subscriptions import subscribe
+from tokens import services as tokens
 from tokens.models import TokenTransaction
 
 pytestmark = pytest.mark.django_db
@@ -96,3 +97,21 @@ def test_a_resync_of_someone_who_never_bought_says_so(admin_client, staff_user):
     )
 
     assert "There is nothing to manage yet" in response.content.decode()
+
+
+def test_a_resync_grants_nothing_even_for_an_upgrade(
+    fake_stripe, webhook, catalogue, user, owner_client, admin_client
+):
+    sub_id = subscribe(fake_stripe, webhook, owner_client, catalogue["hobby"])
+    fake_stripe.change_price(sub_id, catalogue["creator"].stripe_price_id)  # webhook not yet in
+    row = Subscription.objects.get(user=user)
+
+    admin_client.post(
+        reverse("admin:billing_subscription_changelist"),
+        {"action": "resync_from_stripe", "_selected_action": [row.pk]},
+    )
+
+    row.refresh_from_db()
+    assert row.plan == catalogue["creator"] and tokens.get_balance(user) == 30
+    webhook.deliver(fake_stripe.event("customer.subscription.updated", fake_stripe.get(sub_id)))
+    assert tokens.get_balance(user) == 100  # the webhook grants the difference
