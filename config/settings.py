@@ -62,6 +62,10 @@ MIDDLEWARE = [
     # (a bad Host, the HTTPS redirect) and WhiteNoise (static files) answer by themselves.
     "csp.middleware.CSPMiddleware",
     "django_permissions_policy.PermissionsPolicyMiddleware",
+    # Compresses text responses (config/compression.py: which ones, and how BREACH is kept
+    # out); before every middleware that reads or writes the body, inside the two above that
+    # only add headers.
+    "config.compression.TextGZipMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
