@@ -98,3 +98,15 @@ class TokensPackage(TimestampedModel):
 
     def __str__(self):
         return f"{self.name} ({self.tokens} tokens)"
+
+
+class WelcomeGrant(models.Model):
+    """An e-mail address that has had its welcome tokens (as a SHA-256 of the address in lower
+    case, not the address itself). It outlives the account: deleting an account and signing up
+    again with the same address gets no second welcome."""
+
+    email_sha256 = models.CharField(max_length=64, primary_key=True)
+    granted_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"welcome {self.email_sha256[:12]}…"

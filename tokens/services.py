@@ -25,14 +25,16 @@ every change and read; its rule and the set-based run for everyone are in `token
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 
-from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance
+from tokens.models import TokenTransaction, TokenTransactionType, UserTokenBalance, WelcomeGrant
 from tokens.regeneration import (
     BalanceStatus,
     credit_batch,
@@ -43,6 +45,7 @@ from tokens.regeneration import (
     regeneration_interval,
     stamp,
 )
+from tokens.sources import SIGNUP_SOURCE
 
 REGENERATION_BATCH_SIZE = 5000
 
@@ -390,3 +393,32 @@ def regenerate_all(
         if scanned < batch_size:
             return RegenerationRun(users=users, tokens=tokens)
         after = last_user_id
+
+
+def grant_welcome(*, user: UserRef, email: str) -> TokenTransaction | None:
+    """The welcome grant of a verified address: `TOKEN_WELCOME_GRANT` tokens (EARN_BONUS,
+    source "signup"), once per account and once per address ever, whoever verifies it and
+    however often. The
+    address is remembered (hashed) in `WelcomeGrant` in the same transaction as the grant, so
+    a retry, a second account or a re-verification finds it taken. None when nothing is due."""
+    amount = settings.TOKEN_WELCOME_GRANT
+    address = (email or "").strip().lower()
+    if amount <= 0 or not address:
+        return None
+    digest = hashlib.sha256(address.encode()).hexdigest()
+    account_key = f"welcome:user:{_user_id(user)}"
+    with transaction.atomic():
+        _grant, created = WelcomeGrant.objects.get_or_create(email_sha256=digest)
+        if not created:
+            return None  # this address had its welcome, on this account or another
+        if TokenTransaction.objects.filter(idempotency_key=account_key).exists():
+            return None  # this account had its welcome through another address
+        return grant(
+            user=user,
+            amount=amount,
+            type=TokenTransactionType.EARN_BONUS,
+            source=SIGNUP_SOURCE,
+            source_id=_user_id(user),
+            metadata={"reason": "Welcome: e-mail address verified"},
+            idempotency_key=account_key,
+        )

@@ -1,3 +1,4 @@
+from allauth.account.signals import email_confirmed, user_signed_up
 from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -24,3 +25,23 @@ def create_balance_for_new_user(sender, instance, created, raw=False, **kwargs):
                 source_id=instance.pk,
                 idempotency_key=f"signup:{instance.pk}",
             )
+
+
+@receiver(email_confirmed, dispatch_uid="tokens.welcome_on_email_confirmed")
+def welcome_on_email_confirmed(sender, request, email_address, **kwargs):
+    """A verified address earns the welcome tokens (once per address, ever)."""
+    from tokens import services
+
+    services.grant_welcome(user=email_address.user, email=email_address.email)
+
+
+@receiver(user_signed_up, dispatch_uid="tokens.welcome_on_verified_signup")
+def welcome_on_verified_signup(sender, request, user, **kwargs):
+    """A sign-up whose address is verified already (a provider that vouches for it, or
+    verification turned off) earns them too; unverified ones wait for `email_confirmed`."""
+    from allauth.account.models import EmailAddress
+
+    from tokens import services
+
+    for address in EmailAddress.objects.filter(user=user, verified=True):
+        services.grant_welcome(user=user, email=address.email)

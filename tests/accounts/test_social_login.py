@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.socialaccount.models import SocialAccount
 from allauth.socialaccount.providers.github.views import GitHubOAuth2Adapter
+from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 
 from tests.accounts.fake_github import FakeGitHub
@@ -127,7 +128,8 @@ def test_a_new_github_user_gets_an_account_with_name_and_a_balance(client, fake_
     assert client.session[SESSION_KEY] == dora.pk
     assert dora.name == "Dora Explorer"
     assert dora.email_verified is not None  # GitHub vouched for the address
-    assert dora.token_balance.balance == 0
+    # ...so the welcome grant comes at once, as for an address verified by e-mail
+    assert dora.token_balance.balance == settings.TOKEN_WELCOME_GRANT
 
 
 @pytest.mark.django_db
