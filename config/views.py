@@ -32,6 +32,7 @@ def home(request):
         "packages": TokensPackage.objects.filter(active=True),
         "plans": SubscriptionPlan.objects.filter(active=True),
         "regen_interval_minutes": settings.TOKEN_REGEN_INTERVAL_MINUTES,
+        "welcome_tokens": settings.TOKEN_WELCOME_GRANT,
         "regen_cap": settings.TOKEN_REGEN_CAP,
         "regen_per_day": (24 * 60) // settings.TOKEN_REGEN_INTERVAL_MINUTES,
     }
