@@ -437,9 +437,12 @@ def shared(request, share_token: str):
     return _render_album(request, visit)
 
 
-def _render_password(request, visit: access.Visit, form, status=200):
+def _render_password(request, visit: access.Visit, form, *, error: str = "", status=200):
     response = render(
-        request, "albums/password.html", {"visit": visit, "form": form}, status=status
+        request,
+        "albums/password.html",
+        {"visit": visit, "form": form, "error": error},
+        status=status,
     )
     return _private(response)
 
@@ -448,7 +451,6 @@ def _unlock(request, visit: access.Visit):
     album = visit.album
     if not visit.locked:
         return redirect("albums:shared", share_token=album.share_token)
-    form = forms.PasswordForm(request.POST)
     per_visitor = ratelimit.hit(
         key=f"album-password:{album.pk}:{visitor_key(request)}",
         limit=settings.ALBUM_PASSWORD_TRIES_PER_MINUTE,
@@ -460,17 +462,26 @@ def _unlock(request, visit: access.Visit):
         window_seconds=60,
     )
     if not (per_visitor and per_link):
-        form = forms.PasswordForm()
-        form.add_error(None, "Too many tries in a minute. Please wait a minute, then try again.")
-        response = _render_password(request, visit, form, status=429)
+        response = _render_password(
+            request,
+            visit,
+            forms.PasswordForm(),
+            error="Too many tries in a minute. Please wait a minute, then try again.",
+            status=429,
+        )
         response["Retry-After"] = str(ratelimit.retry_after())
         return response
+    form = forms.PasswordForm(request.POST)
     if not form.is_valid():
         return _render_password(request, visit, form, status=400)
     if not access.password_matches(album, form.cleaned_data["password"]):
-        form = forms.PasswordForm()
-        form.add_error("password", "That password is not right. Check it and try again.")
-        return _render_password(request, visit, form, status=400)
+        return _render_password(
+            request,
+            visit,
+            forms.PasswordForm(),
+            error="That password is not right. Check it and try again.",
+            status=400,
+        )
     access.unlock(request, album)
     return redirect("albums:shared", share_token=album.share_token)
 
