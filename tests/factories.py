@@ -14,6 +14,7 @@ Two helpers go through the app's own paths instead:
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from datetime import timedelta
 from decimal import Decimal
@@ -54,7 +55,13 @@ from platform_apps.models import (
 )
 from tests import images
 from tokens import services as token_services
-from tokens.models import TokensPackage, TokenTransaction, TokenTransactionType, UserTokenBalance
+from tokens.models import (
+    TokensPackage,
+    TokenTransaction,
+    TokenTransactionType,
+    UserTokenBalance,
+    WelcomeGrant,
+)
 from vouchers.models import Voucher, VoucherRedemption, VoucherType
 
 DEFAULT_PASSWORD = "correct-horse-battery-staple"
@@ -266,6 +273,17 @@ class DeletedJobFactory(factory.django.DjangoModelFactory):
     tokens_cost = 2
     status = JobStatus.COMPLETED
     created_at = factory.LazyFunction(timezone.now)
+
+
+class WelcomeGrantFactory(factory.django.DjangoModelFactory):
+    """An address that had its welcome tokens (hashed)."""
+
+    class Meta:
+        model = WelcomeGrant
+
+    email_sha256 = factory.Sequence(
+        lambda n: hashlib.sha256(f"user{n}@example.com".encode()).hexdigest()
+    )
 
 
 class AlbumFactory(factory.django.DjangoModelFactory):
