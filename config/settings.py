@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "accounts",
     "tokens",
     "enhancement",
+    "enhancement.api",  # the public API: no models of its own (they are enhancement's)
     "billing",
     "albums",
     "vouchers",
@@ -291,6 +292,20 @@ ENHANCEMENT_STUCK_MARGIN_SECONDS = positive_int("ENHANCEMENT_STUCK_MARGIN_SECOND
 ENHANCEMENT_REQUEUE_AFTER_SECONDS = positive_int("ENHANCEMENT_REQUEUE_AFTER_SECONDS", 300)
 ENHANCEMENT_ORDER_RATE_PER_MINUTE = positive_int("ENHANCEMENT_ORDER_RATE_PER_MINUTE", 10)
 ENHANCEMENT_BATCH_MAX = positive_int("ENHANCEMENT_BATCH_MAX", 20)
+
+# The public API (enhancement/api/, for plans with API access): calls per key's user a minute;
+# webhooks: the receiver's timeout, the first retry's delay (doubling, capped at an hour), and
+# how long a delivery is retried. Private, loopback and link-local hosts are refused (after
+# DNS resolution, at send time) unless this is true: tests, and a closed network on purpose.
+API_RATE_PER_MINUTE = positive_int("API_RATE_PER_MINUTE", 120)
+API_PAGE_SIZE = positive_int("API_PAGE_SIZE", 50)
+WEBHOOK_TIMEOUT_SECONDS = positive_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_RETRY_BASE_SECONDS = positive_int("WEBHOOK_RETRY_BASE_SECONDS", 60)
+WEBHOOK_RETRY_MAX_SECONDS = positive_int("WEBHOOK_RETRY_MAX_SECONDS", 3600)
+WEBHOOK_RETRY_FOR_SECONDS = positive_int("WEBHOOK_RETRY_FOR_SECONDS", 24 * 3600)
+WEBHOOK_ALLOW_PRIVATE_HOSTS = env_bool("WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+WEBHOOK_ENDPOINTS_MAX = positive_int("WEBHOOK_ENDPOINTS_MAX", 10)
+API_KEYS_MAX = positive_int("API_KEYS_MAX", 20)
 # The local engine's learned upscaler (waifu2x on ncnn). Threads per job: 1 suits one worker per
 # core (with the cores busy, two threads ran 4x slower than one here). The model's folder: empty
 # for the models shipped in enhancement/engines/waifu2x/. The model costs about 5 s of CPU per
@@ -374,6 +389,11 @@ ALBUM_PASSWORD_TRIES_PER_LINK_PER_MINUTE = positive_int(
 )
 # Visitors' downloads (each is re-encoded without metadata), per visitor.
 ALBUM_DOWNLOADS_PER_MINUTE = positive_int("ALBUM_DOWNLOADS_PER_MINUTE", 20)
+
+# --- Vouchers ---------------------------------------------------------------------------------
+# Tries at redeeming a code (right or wrong), per user and per IP address, per hour.
+VOUCHER_REDEEM_PER_HOUR_USER = positive_int("VOUCHER_REDEEM_PER_HOUR_USER", 5)
+VOUCHER_REDEEM_PER_HOUR_IP = positive_int("VOUCHER_REDEEM_PER_HOUR_IP", 20)
 
 # --- Job queue (django-q2) --------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="")
@@ -482,5 +502,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-q2 says INFO for every task it enqueues and runs (the sweeper's every 30 s):
+        # quiet by default, so a console shows what matters (the demo login, errors).
+        "django-q": {"level": env("Q_LOG_LEVEL", default="WARNING")},
+    },
 }
