@@ -15,7 +15,7 @@ import logging
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 
-from billing import bonuses, stripe_api
+from billing import bonuses, checkout_hooks, stripe_api
 from billing.errors import NotForSale
 from billing.models import StripePayment, StripePaymentStatus
 from billing.stripe_objects import amount, object_id
@@ -41,7 +41,8 @@ def start_pack_checkout(
     """A Stripe Checkout Session (payment mode) for one pack, for this user's Stripe customer
     (created on the first purchase). Returns the session (`id`, `url` to send the user to).
     Nothing is recorded until the webhook says it was paid. `metadata` rides along to the
-    purchase-bonus providers (`billing.bonuses`). Raises `PaymentsNotConfigured`,
+    purchase-bonus providers (`billing.bonuses`); `billing.checkout_hooks` providers may add
+    to the session. Raises `PaymentsNotConfigured`,
     `StripeUnavailable`, `NotForSale`."""
     if not package.active:
         raise NotForSale(f"The {package.name} pack is no longer on sale.")
@@ -52,18 +53,20 @@ def start_pack_checkout(
         "tokens": str(package.tokens),
     }
     customer = stripe_api.customer_id_for(user)
-    return stripe_api.create_checkout_session(
-        {
-            "mode": "payment",
-            "customer": customer,
-            "client_reference_id": user.pk,
-            "line_items": [{"price": package.stripe_price_id, "quantity": 1}],
-            "metadata": {**(metadata or {}), **ours},
-            "payment_intent_data": {"metadata": ours},
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-        }
+    params = {
+        "mode": "payment",
+        "customer": customer,
+        "client_reference_id": user.pk,
+        "line_items": [{"price": package.stripe_price_id, "quantity": 1}],
+        "metadata": {**(metadata or {}), **ours},
+        "payment_intent_data": {"metadata": ours},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    checkout = checkout_hooks.Checkout(
+        user_id=user.pk, mode=checkout_hooks.PAYMENT, item_id=package.pk
     )
+    return stripe_api.create_checkout_session(checkout_hooks.apply(params, checkout))
 
 
 # --- the webhook's side -----------------------------------------------------------------------

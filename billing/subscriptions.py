@@ -24,7 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from djstripe.models import Customer, Price
 
-from billing import rollover, stripe_api
+from billing import checkout_hooks, rollover, stripe_api
 from billing import stripe_objects as objects
 from billing.errors import AlreadySubscribed, NoCustomer, NotForSale, PaymentsNotConfigured
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
@@ -51,18 +51,21 @@ def start_plan_checkout(*, user, plan: SubscriptionPlan, success_url: str, cance
         raise AlreadySubscribed(current.plan.name if current.plan else "current")
     ours = {"kind": PLAN, "user_id": user.pk, "plan_id": plan.pk}
     customer = stripe_api.customer_id_for(user)
-    return stripe_api.create_checkout_session(
-        {
-            "mode": "subscription",
-            "customer": customer,
-            "client_reference_id": user.pk,
-            "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
-            "metadata": ours,
-            "subscription_data": {"metadata": ours},
-            "success_url": success_url,
-            "cancel_url": cancel_url,
-        }
+    params = {
+        "mode": "subscription",
+        "customer": customer,
+        "client_reference_id": user.pk,
+        "line_items": [{"price": plan.stripe_price_id, "quantity": 1}],
+        "metadata": ours,
+        "subscription_data": {"metadata": ours},
+        "success_url": success_url,
+        "cancel_url": cancel_url,
+    }
+    checkout = checkout_hooks.Checkout(
+        user_id=user.pk, mode=checkout_hooks.SUBSCRIPTION, item_id=plan.pk
     )
+    # a free trial offered by an app above billing (a voucher) rides in subscription_data
+    return stripe_api.create_checkout_session(checkout_hooks.apply(params, checkout))
 
 
 def portal_url(*, user, return_url: str) -> str:

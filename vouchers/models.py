@@ -5,6 +5,15 @@ from django.utils import timezone
 
 from core.fields import IdField, TimestampedModel
 
+# Codes as people type them: case, spaces and dashes do not matter ("spring-abcd efgh" is
+# SPRINGABCDEFGH). Stored normalised, so the unique index on `code` is on the normalised form.
+CODE_MAX_LENGTH = 24
+
+
+def normalise_code(raw: str) -> str:
+    """The code as stored and looked up: upper case, spaces and dashes removed."""
+    return "".join(ch for ch in str(raw) if not ch.isspace() and ch != "-").upper()
+
 
 class VoucherType(models.TextChoices):
     FIXED_TOKENS = "FIXED_TOKENS", "Fixed tokens"
@@ -53,8 +62,13 @@ class Voucher(TimestampedModel):
         return self.code
 
     def save(self, *args, **kwargs):
-        self.code = self.code.strip().upper()
+        self.code = normalise_code(self.code)
         super().save(*args, **kwargs)
+
+    @property
+    def is_held(self) -> bool:
+        """A bonus or trial that waits for a later purchase (not tokens granted at once)."""
+        return self.type != VoucherType.FIXED_TOKENS
 
 
 class VoucherRedemption(models.Model):
@@ -65,11 +79,18 @@ class VoucherRedemption(models.Model):
     )
     tokens_granted = models.PositiveIntegerField(default=0)
     redeemed_at = models.DateTimeField(default=timezone.now)
+    # A held bonus or trial: when it met its purchase, and which (the Checkout Session, or the
+    # subscription that had the trial). Empty while it waits; FIXED_TOKENS are applied at once.
+    applied_at = models.DateTimeField(null=True, blank=True)
+    applied_to = models.CharField(max_length=255, blank=True, default="")
 
     class Meta:
         ordering = ["-redeemed_at"]
         constraints = [
             models.UniqueConstraint(fields=["voucher", "user"], name="voucher_redemption_once"),
+        ]
+        indexes = [
+            models.Index(fields=["user", "applied_at"], name="voucher_redemption_waiting_idx"),
         ]
 
     def __str__(self):
