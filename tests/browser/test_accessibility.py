@@ -15,9 +15,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from tests.browser.test_csp import scene  # noqa: F401 (the fixture: users, images and jobs)
+from tests.factories import fund
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -48,6 +50,7 @@ PAGES = [
     ("image", "member", "/images/{image}/"),
     ("job", "member", "/jobs/{done}/"),
     ("tokens", "member", "/tokens/"),
+    ("tokens-newcomer", "newcomer", "/tokens/"),  # a history of grants only: nothing to click
     ("account", "member", "/account/"),
     ("email", "member", "/accounts/email/"),
     ("password-change", "member", "/accounts/password/change/"),
@@ -65,7 +68,11 @@ KNOWN: dict[str, pytest.MarkDecorator] = {}
 
 
 def _open(page, live_server, browser_login, scene, who, path):  # noqa: F811
-    if who == "member":
+    if who == "newcomer":
+        bob = get_user_model().objects.get(email="bob@example.com")
+        fund(bob, 10)
+        browser_login(bob)
+    elif who == "member":
         browser_login(scene["alice"])
     elif who == "staff":
         browser_login(scene["staff"])
