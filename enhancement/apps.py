@@ -9,7 +9,7 @@ class EnhancementConfig(AppConfig):
     def ready(self):
         from enhancement import signals  # noqa: F401
         from enhancement.jobs import LEDGER_SOURCE
-        from enhancement.jobs.selectors import known_job_ids
+        from enhancement.jobs.selectors import describe_jobs, known_job_ids
         from tokens import sources as ledger_sources
 
         ledger_sources.register(
@@ -17,4 +17,5 @@ class EnhancementConfig(AppConfig):
             label="Enhancement job",
             url_name="jobs:detail",
             known_ids=known_job_ids,
+            describe_ids=describe_jobs,
         )

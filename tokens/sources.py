@@ -25,6 +25,9 @@ class Source:
     show_reference: bool = True  # whether the source_id means something to the user
     # Given source_ids, which of them still name a record (for `check_ledger`); None: unchecked.
     known_ids: Callable[[set[str]], Iterable[str]] | None = None
+    # Given source_ids, what the history says of each: {id: (text, url or None)}, one call per
+    # page ("Enhanced “Beach” at 2K" and its page); ids it leaves out are shown as plain text.
+    describe_ids: Callable[[set[str]], dict[str, tuple[str, str | None]]] | None = None
 
 
 _registry: dict[str, Source] = {
@@ -41,13 +44,18 @@ def register(
     url_name: str | None = None,
     show_reference: bool = True,
     known_ids: Callable[[set[str]], Iterable[str]] | None = None,
+    describe_ids: Callable[[set[str]], dict[str, tuple[str, str | None]]] | None = None,
 ) -> None:
     """Describe the ledger rows whose `source` is `name`. Registering again replaces.
 
     `known_ids(ids)` returns those of `ids` that still name something (a job, or the record a
     deleted job left); `check_ledger` reports every ledger row whose source_id is not known."""
     _registry[name] = Source(
-        label=label, url_name=url_name, show_reference=show_reference, known_ids=known_ids
+        label=label,
+        url_name=url_name,
+        show_reference=show_reference,
+        known_ids=known_ids,
+        describe_ids=describe_ids,
     )
 
 

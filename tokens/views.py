@@ -34,7 +34,7 @@ def page(request):
     context.update(
         form=form,
         history=history,
-        rows=[(entry, selectors.origin_of(entry)) for entry in history],
+        rows=list(zip(history, selectors.origins_of(history), strict=True)),
         filtered=bool(chosen),
     )
     return render(request, "tokens/page.html", context, status=200 if form.is_valid() else 400)

@@ -26,3 +26,23 @@ def known_job_ids(ids: set[str]) -> set[str]:
     if rest:
         found |= set(DeletedJob.objects.filter(pk__in=rest).values_list("pk", flat=True))
     return found
+
+
+def describe_jobs(ids: set[str]) -> dict[str, tuple[str, str | None]]:
+    """What the token history says of each job id: "Enhanced “Beach at dusk” at 2K" with a link
+    to the job, or, for a job that was deleted, the same words without a link. Two queries."""
+    from django.urls import reverse
+
+    from enhancement.models import EnhancementTier
+
+    def label(tier: str) -> str:
+        return EnhancementTier(tier).label if tier in EnhancementTier.values else tier
+
+    said: dict[str, tuple[str, str | None]] = {}
+    jobs = ImageEnhancementJob.objects.filter(pk__in=ids).values_list("pk", "tier", "image__name")
+    for pk, tier, name in jobs:
+        said[pk] = (f"Enhanced “{name}” at {label(tier)}", reverse("jobs:detail", args=[pk]))
+    rest = set(ids) - set(said)
+    for pk, tier in DeletedJob.objects.filter(pk__in=rest).values_list("pk", "tier"):
+        said[pk] = (f"Enhanced a deleted image at {label(tier)}", None)
+    return said
