@@ -3,6 +3,7 @@ from django.contrib import admin, messages
 
 from accounts.templatetags.money import money
 from tokens import services
+from tokens.admin_actions import grant_tokens
 from tokens.models import TokensPackage, TokenTransaction, UserTokenBalance
 
 
@@ -37,7 +38,7 @@ class UserTokenBalanceAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     readonly_fields = ["id", "user", "balance", "last_regeneration", "created_at", "updated_at"]
     ordering = ["-updated_at"]
-    actions = ["apply_regeneration"]
+    actions = ["apply_regeneration", grant_tokens]
 
     def has_add_permission(self, request):
         return False

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 REGENERATION_SOURCE = "regeneration"
 SIGNUP_SOURCE = "signup"
+STAFF_SOURCE = "staff"  # tokens granted by hand in the back office (its source_id: the staff user)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ _registry: dict[str, Source] = {
     REGENERATION_SOURCE: Source("Regeneration"),
     # Its source_id is the user's own id: nothing to show.
     SIGNUP_SOURCE: Source("Welcome tokens", show_reference=False),
+    STAFF_SOURCE: Source("Granted by our team", show_reference=False),
 }
 
 
