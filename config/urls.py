@@ -11,6 +11,8 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
     path("", include("enhancement.urls")),
+    # the public API (/api/v1/), its reference page, the account's keys and webhooks pages
+    path("", include("enhancement.api.urls")),
     path("", include("albums.urls")),
     path("", include("platform_apps.urls")),
     path("", include("billing.urls")),

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 
 from core.fields import TimestampedModel
@@ -173,3 +174,93 @@ class DeletedJob(models.Model):
 
     def __str__(self):
         return f"deleted job {self.id} ({self.status})"
+
+
+# --- the public API (enhancement/api/): keys, webhook endpoints, deliveries --------------------
+# Sent (after the commit) when a job reaches COMPLETED or REFUNDED, with `job_id` and `status`:
+# the API's webhooks listen (enhancement.api), so the job verbs never import the API.
+job_finished = Signal()
+
+
+class ApiKey(TimestampedModel):
+    """A secret that authenticates API calls as its user. Only a SHA-256 of the key is kept
+    (the key has 256 random bits, so a fast hash is enough); `prefix` is its first characters,
+    shown so its owner can tell keys apart."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    name = models.CharField(max_length=100, validators=[no_control_characters])
+    prefix = models.CharField(max_length=16)
+    key_hash = models.CharField(max_length=64, unique=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["user", "created_at"], name="apikey_user_created_idx")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_revoked(self) -> bool:
+        return self.revoked_at is not None
+
+
+class WebhookEndpoint(TimestampedModel):
+    """A URL of the user's that receives job events, signed with this endpoint's secret."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    url = models.URLField(max_length=500)
+    secret = models.CharField(max_length=64)
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.url
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "PENDING", "Pending"
+    SUCCEEDED = "SUCCEEDED", "Delivered"
+    FAILED = "FAILED", "Failed"
+
+
+class WebhookDelivery(TimestampedModel):
+    """One event for one endpoint, and how its sending went. The event is made once per
+    (endpoint, event type, job): a signal sent twice makes no second delivery."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event_type = models.CharField(max_length=32)
+    job_id = models.CharField(max_length=25)  # no foreign key: the log outlives a deleted job
+    payload = models.JSONField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    give_up_at = models.DateTimeField()
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveIntegerField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="delivery_due_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["endpoint", "event_type", "job_id"], name="delivery_once_per_event"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.event_type} {self.job_id} -> {self.endpoint_id} ({self.status})"

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from core.forms import NameField
 from vouchers.models import CODE_MAX_LENGTH, Voucher, VoucherType
-from vouchers.services import BATCH_MAX, parse_code
+from vouchers.services import BATCH_MAX, VoucherNotFound, parse_code
 
 
 class RedeemForm(forms.Form):
@@ -15,7 +15,11 @@ class RedeemForm(forms.Form):
     code = NameField(
         label="Voucher code",
         max_length=CODE_MAX_LENGTH * 3,
-        error_messages={"required": "Enter a voucher code."},
+        error_messages={
+            "required": "Enter a voucher code.",
+            # the words of a code that does not exist: a refusal tells nothing more
+            "max_length": VoucherNotFound.message,
+        },
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),

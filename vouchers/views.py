@@ -99,5 +99,6 @@ def redeem_link(request, code: str):
         raise Http404("No such voucher link.")
     if not request.user.is_authenticated:
         request.session[SESSION_KEY] = normal
-        return redirect(f"{reverse('account_signup')}?{urlencode({'next': request.path})}")
+        back = reverse("vouchers:link", args=[normal])
+        return redirect(f"{reverse('account_signup')}?{urlencode({'next': back})}")
     return redirect(f"{reverse('tokens:page')}?{urlencode({'code': normal})}#redeem")

@@ -28,7 +28,12 @@ from enhancement.engines import EngineError, EngineResult, PermanentEngineError
 from enhancement.jobs import LEDGER_SOURCE
 from enhancement.jobs.errors import JobNotCancellable, JobNotRefundable, JobNotRetryable
 from enhancement.jobs.queue import enqueue_on_commit
-from enhancement.models import JOB_CANCELLED_MESSAGE, ImageEnhancementJob, JobStatus
+from enhancement.models import (
+    JOB_CANCELLED_MESSAGE,
+    ImageEnhancementJob,
+    JobStatus,
+    job_finished,
+)
 from tokens import services as tokens
 
 logger = logging.getLogger(__name__)
@@ -130,6 +135,7 @@ def refund_locked(
         metadata=metadata,
         idempotency_key=f"refund:job:{job.pk}",
     )
+    transaction.on_commit(partial(job_finished.send, sender=ImageEnhancementJob, job_id=job.pk))
     return job
 
 
@@ -309,6 +315,9 @@ def complete_job(
             job_row.next_attempt_at = None
             job_row.processing_completed_at = now
             job_row.save(update_fields=_COMPLETE_FIELDS)
+            transaction.on_commit(
+                partial(job_finished.send, sender=ImageEnhancementJob, job_id=job_row.pk)
+            )
             return job_row
     # Finished meanwhile: keep only what the job row names.
     named = set()
