@@ -26,4 +26,20 @@
     if (event.target && event.target.name === "image_ids") label();
   });
   label();
+
+  // The batch bar's actions with nothing ticked: say so here, not on an error page.
+  var form = document.getElementById("batch-form");
+  var note = document.querySelector("[data-batch-note]");
+  if (form && note) {
+    form.addEventListener("submit", function (event) {
+      if (boxes().some(function (box) { return box.checked; })) {
+        note.textContent = "";
+        return;
+      }
+      event.preventDefault();
+      note.textContent = "Tick at least one image below first.";
+      var first = boxes()[0];
+      if (first) first.focus();
+    });
+  }
 })();

@@ -137,3 +137,15 @@ def test_enhance_is_the_first_thing_beside_or_below_the_picture(
     assert overflow <= 0
     publish = page.get_by_role("button", name="Publish to the gallery")
     assert "btn-secondary" in publish.get_attribute("class")
+
+
+def test_an_empty_batch_says_so_in_place(signed_in_page, live_server, funded_user):
+    page = signed_in_page
+    stored_image(funded_user, name="One.jpg")
+    page.goto(f"{live_server.url}/images/")
+    page.get_by_role("button", name="Review order").click()
+    expect(page.get_by_text("Tick at least one image below first.")).to_be_visible()
+    assert page.url.endswith("/images/")  # no error page
+    page.get_by_role("button", name="Select all on this page").click()
+    page.get_by_role("button", name="Review order").click()
+    expect(page.get_by_role("heading", name="Enhance 1 image at 1K")).to_be_visible()
