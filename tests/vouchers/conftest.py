@@ -14,3 +14,7 @@ def _ledger_checked_after_each_test(request):
     request.getfixturevalue("db")
     yield
     call_command("check_ledger", stdout=io.StringIO())
+
+
+# the billing tests' fake Stripe, webhook endpoint and catalogue (tests/billing/conftest.py)
+from tests.billing.conftest import catalogue, fake_stripe, stripe_server, webhook  # noqa: E402, F401
