@@ -12,9 +12,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
 from enhancement.jobs import ordering
-from enhancement.models import ImageEnhancementJob
+from enhancement.models import (
+    ApiKey,
+    DeliveryStatus,
+    ImageEnhancementJob,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from tests.factories import (
     AlbumFactory,
     AlbumImageFactory,
@@ -113,6 +120,12 @@ KNOWN_ROUTES = {
     "albums:gallery_og_image",
     "vouchers:redeem",
     "vouchers:link",
+    "api:reference",
+    "api:keys",
+    "api:key_revoke",
+    "api:webhooks",
+    "api:webhook_delete",
+    "api:redeliver",
 }
 # Words of the route names that destroy what the other routes need, in the order they run last.
 DESTRUCTIVE = ("cancel", "delete")
@@ -230,7 +243,20 @@ def parameter_values(user):
     AlbumImageFactory(album=album, image=image)
     shared = AlbumFactory(user=user, name="Junk shared album", privacy="UNLISTED")
     AlbumImageFactory(album=shared, image=image)
+    # the API's pages (the API's own routes are ninja's views: the schemathesis tests walk them)
+    endpoint = WebhookEndpoint.objects.create(user=user, url="https://example.com/h", secret="s")
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event_type="job.completed",
+        job_id=job.pk,
+        payload={},
+        give_up_at=timezone.now(),
+        status=DeliveryStatus.FAILED,
+    )
     return {
+        "key_id": ApiKey.objects.create(user=user, name="Junk", prefix="lum_x", key_hash="0").pk,
+        "endpoint_id": endpoint.pk,
+        "delivery_id": delivery.pk,
         "image_id": image.pk,
         "job_id": job.pk,
         "package_id": TokensPackageFactory().pk,
