@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 from typing import IO
 
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, JpegImagePlugin
 
 from core.text import format_bytes
 from enhancement.imaging import metadata
@@ -177,8 +177,9 @@ def _still_has_location(data: bytes) -> bool:
 
 def working_copy(data: bytes) -> bytes:
     """What an engine reads: the stored original itself when it is a plain 8-bit upright JPEG,
-    PNG or WebP; otherwise (HEIF, GIF, CMYK, 16-bit, palette, a rotated photo) a PNG of the
-    upright, 8-bit, sRGB-or-tagged pixels, with the original's colour profile where it fits.
+    PNG or WebP; a rotated photo JPEG turned upright at its own quantisation tables; otherwise
+    (HEIF, GIF, CMYK, 16-bit, palette) a PNG of the upright, 8-bit, sRGB-or-tagged pixels,
+    with the original's colour profile where it fits.
     Raises ``ImageRejected`` for a file that no longer decodes."""
     img = open_accepted(data, max_pixels=None)
     with img:
@@ -191,10 +192,24 @@ def working_copy(data: bytes) -> bytes:
             and not getattr(img, "is_animated", False)
         ):
             return data
+        # A rotated photo JPEG stays a JPEG with its own quantisation tables: the engine reads
+        # the compression it must undo from them (its denoise level), and the turn costs next
+        # to nothing at the same tables.
+        jpeg_tables = None
+        if img.format in ("JPEG", "MPO") and img.mode in ("RGB", "L") and rotated:
+            jpeg_tables = (img.quantization, JpegImagePlugin.get_sampling(img))
         decode(img, max_pixels=None)
         if rotated:
             ImageOps.exif_transpose(img, in_place=True)
         icc = img.info.get("icc_profile") or None
+        if jpeg_tables is not None:
+            tables, sampling = jpeg_tables
+            buf = io.BytesIO()
+            options = {"qtables": tables, "icc_profile": icc}
+            if sampling >= 0:
+                options["subsampling"] = sampling
+            img.save(buf, "JPEG", **options)
+            return buf.getvalue()
         out = flatten_mode(img)
         if out.mode == "CMYK":
             out = cmyk_to_srgb(out, icc)

@@ -215,3 +215,14 @@ def test_derivatives_from_the_checks_decode_match_the_ones_made_from_the_file():
     assert make_derivative(data, max_dimension=1600)[1:] == (pw, ph)
     for webp in (preview, thumb):
         assert images.CAMERA_MAKE.encode() not in webp
+
+
+def test_a_rotated_jpeg_reaches_the_engine_upright_at_its_own_compression():
+    from enhancement.engines.local import estimate_jpeg_quality
+    from enhancement.imaging import working_copy
+
+    uploaded = saved(photo(320, 200), "JPEG", quality=55, exif=camera_exif(orientation=6).tobytes())
+    engine_reads = working_copy(normalize_upload(uploaded, limits=UploadLimits()).data)
+    with Image.open(io.BytesIO(uploaded)) as a, Image.open(io.BytesIO(engine_reads)) as b:
+        assert b.format == "JPEG" and b.size == (200, 320)  # upright
+        assert estimate_jpeg_quality(b) == estimate_jpeg_quality(a)  # the same denoise level
