@@ -149,3 +149,42 @@ def test_an_empty_batch_says_so_in_place(signed_in_page, live_server, funded_use
     page.get_by_role("button", name="Select all on this page").click()
     page.get_by_role("button", name="Review order").click()
     expect(page.get_by_role("heading", name="Enhance 1 image at 1K")).to_be_visible()
+
+
+def test_tiers_the_balance_cannot_pay_for_are_disabled_in_the_browser(
+    browser_login, live_server, user
+):
+    from tests.factories import fund
+
+    fund(user, 3)
+    page = browser_login(user)
+    image = stored_image(user, width=640, height=480, name="Dim.jpg")
+    page.goto(f"{live_server.url}/images/{image.pk}/")
+
+    expect(page.locator("#tier-TIER_1K")).to_be_enabled()
+    expect(page.locator("#tier-TIER_1K")).to_be_checked()
+    for tier, needed in (("TIER_2K", 2), ("TIER_4K", 7)):
+        expect(page.locator(f"#tier-{tier}")).to_be_disabled()
+        expect(page.get_by_text(f"{needed} more tokens needed")).to_be_visible()
+    page.get_by_text("4096 × 3072 px").click(force=True)  # a click on a disabled tier...
+    expect(page.locator("#tier-TIER_1K")).to_be_checked()  # ...changes nothing
+    expect(page.get_by_role("link", name="Get more tokens")).to_have_attribute("href", "/pricing/")
+
+
+def test_the_library_badge_follows_a_job_live(signed_in_page, live_server, funded_user):
+    page = signed_in_page
+    image = stored_image(funded_user, name="Live.jpg")
+    from enhancement.jobs import ordering
+
+    job = ordering.order_enhancement(
+        user=funded_user, image=image, tier="TIER_1K", request_key=None
+    )
+    page.goto(f"{live_server.url}/images/")
+    badge = page.locator(f"#badge-{image.pk}")
+    expect(badge).to_contain_text("Enhancing")
+    page.evaluate("window.notReloaded = true")
+
+    tasks.run_enhancement_job(job.pk)  # a worker finishes it
+
+    expect(badge).to_contain_text("Enhanced 1K", timeout=10_000)  # htmx polling, no reload
+    assert page.evaluate("window.notReloaded") is True
