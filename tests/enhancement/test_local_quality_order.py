@@ -4,6 +4,7 @@ job that remembers the choice, and the worker that hands it to the engine."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -47,10 +48,11 @@ def luma_spread(job: ImageEnhancementJob) -> float:
 
 def test_the_order_form_offers_auto_light_and_colour_unticked(owner_client, hazy_image):
     page = owner_client.get(reverse("images:detail", args=[hazy_image.pk])).content.decode()
-    assert (
-        f'<input type="checkbox" name="auto_adjust" id="auto-adjust-{hazy_image.pk}" value="on">'
-        " Auto light and colour" in page
+    box = re.search(
+        rf'<input type="checkbox" name="auto_adjust" id="auto-adjust-{hazy_image.pk}"[^>]*>', page
     )
+    assert box and "checked" not in box[0]
+    assert f"{box[0]} Auto light and colour" in page
 
 
 @pytest.mark.parametrize(("data", "expected"), [({"auto_adjust": "on"}, True), ({}, False)])
