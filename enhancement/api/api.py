@@ -13,6 +13,7 @@ import hashlib
 import json
 import posixpath
 from functools import wraps
+from typing import Literal
 
 from django.conf import settings
 from django.db.models import Q
@@ -43,6 +44,7 @@ API_ROOT = "/api/v1/"
 PROBLEM_TYPE = "application/problem+json"
 PROBLEM_TYPES_BASE = "/api/v1/docs/#problem-"
 IDEMPOTENCY_KEY_MAX = 255
+IDEMPOTENCY_KEY_PATTERN = rf"^[ -~]{{1,{IDEMPOTENCY_KEY_MAX}}}$"  # printable ASCII
 
 
 class Problem(Exception):
@@ -352,7 +354,9 @@ def _decode_cursor(cursor: str) -> str:
 @api.get("/images", response=answers({200: schemas.ImagePage}, 400), tags=["images"])
 def list_images(
     request,
-    cursor: str | None = Query(None, max_length=100, description="`next_cursor` of a page"),
+    cursor: str | None = Query(
+        None, pattern=r"^[A-Za-z0-9_-]{1,100}$", description="`next_cursor` of a page"
+    ),
     limit: int = Query(50, ge=1, le=100),
 ):
     """Your images, newest first, a page at a time."""
@@ -445,6 +449,7 @@ def order(
     idempotency_key: str | None = Header(
         None,
         alias="Idempotency-Key",
+        pattern=IDEMPOTENCY_KEY_PATTERN,
         description="Any unique string (a UUID): a retry with it returns the first job",
     ),
 ):
@@ -470,7 +475,7 @@ def order(
         job = ordering.order_enhancement(
             user=user,
             image=image,
-            tier=payload.tier,
+            tier=str(payload.tier.value),
             request_key=request_key,
             auto_adjust=payload.auto_adjust,
         )
@@ -480,7 +485,7 @@ def order(
         raise Problem(402, "Not enough tokens", str(exc), kind="insufficient-tokens") from exc
     except JobError as exc:
         raise Problem(422, "Cannot order", str(exc), kind="cannot-order") from exc
-    if job.image_id != image.pk or job.tier != payload.tier:
+    if job.image_id != image.pk or job.tier != payload.tier.value:
         raise Problem(
             422,
             "Idempotency-Key reused",
@@ -523,8 +528,8 @@ def cancel_job(request, job_id: str):
 def job_result(
     request,
     job_id: str,
-    format: str | None = Query(None, max_length=10, description="png, jpeg or webp"),
-    quality: int | None = Query(None, description="1 to 100, for jpeg and webp"),
+    format: Literal["png", "jpeg", "webp"] | None = Query(None, description="Convert to"),
+    quality: int | None = Query(None, ge=1, le=100, description="For jpeg and webp"),
 ):
     """The enhanced image. Without `format`: a redirect (302) to a signed URL of the file as
     stored (it expires; follow it at once). With `format`: the file converted (200)."""

@@ -7,6 +7,8 @@ from datetime import datetime
 from ninja import Schema
 from pydantic import Field
 
+from enhancement.models import EnhancementTier
+
 
 class Problem(Schema):
     """RFC 9457 problem details (`application/problem+json`)."""
@@ -70,7 +72,7 @@ class Tier(Schema):
 
 
 class OrderIn(Schema):
-    tier: str = Field(description="TIER_1K, TIER_2K or TIER_4K (see GET /tiers)", max_length=32)
+    tier: EnhancementTier = Field(description="The tier (see GET /tiers for cost and size)")
     auto_adjust: bool = Field(False, description="Automatic light and colour correction too")
 
 

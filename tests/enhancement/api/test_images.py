@@ -50,10 +50,15 @@ def test_pages_follow_the_cursor(api, api_user):
     assert sorted(seen) == sorted(made) and len(seen) == 5
 
 
-@pytest.mark.parametrize("cursor", ["junk", "AAAA", "%00", "x" * 90])
-def test_a_bad_cursor_is_a_400(api, api_user, cursor):
+@pytest.mark.parametrize(
+    ("cursor", "status"),
+    [("junk", 400), ("AAAA", 400), ("x" * 90, 400), ("%00", 422), ("a.b", 422)],
+)
+def test_a_bad_cursor_is_refused(api, api_user, cursor, status):
     stored_image(api_user)
-    assert api.get(f"/api/v1/images?cursor={cursor}").status_code == 400
+    response = api.get(f"/api/v1/images?cursor={cursor}")
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/problem+json"
 
 
 def test_another_users_image_is_a_404(api):
