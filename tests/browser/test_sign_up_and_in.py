@@ -12,7 +12,8 @@ EMAIL = "erin@example.com"
 PASSWORD = "a-good-long-passphrase-7"
 
 
-def test_sign_up_confirm_sign_out_and_sign_in(page, live_server, mailoutbox, screenshots):
+def test_sign_up_confirm_sign_out_and_sign_in(page, live_server, mailoutbox, screenshots, settings):
+    settings.SITE_URL = live_server.url  # the emails' links start with SITE_URL
     call_command("seed")
     page.set_viewport_size({"width": 1280, "height": 900})
 
