@@ -357,7 +357,7 @@ def list_images(
     cursor: str | None = Query(
         None, pattern=r"^[A-Za-z0-9_-]{1,100}$", description="`next_cursor` of a page"
     ),
-    limit: int = Query(50, ge=1, le=100),
+    limit: int | None = Query(None, ge=1, le=100, description="Default: API_PAGE_SIZE"),
 ):
     """Your images, newest first, a page at a time."""
     queryset = EnhancedImage.objects.filter(user_id=request.auth.user_id).order_by(
@@ -370,6 +370,7 @@ def list_images(
         queryset = queryset.filter(
             Q(created_at__lt=after.created_at) | Q(created_at=after.created_at, id__lt=after.pk)
         )
+    limit = limit or settings.API_PAGE_SIZE
     page = list(queryset[: limit + 1])
     more = len(page) > limit
     page = page[:limit]
