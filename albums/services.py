@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
@@ -375,13 +376,18 @@ def lift_unpublication(*, unpublication: Unpublication, by: AbstractBaseUser) ->
 def _first_view_today(*, object_id: str, visitor_key: str) -> bool:
     """Insert today's (object, visitor) row; True only for the request that inserted it. One
     statement (`INSERT ... ON CONFLICT DO NOTHING RETURNING`): two requests at once cannot both
-    see "first", and no transaction is held open."""
+    see "first", and no transaction is held open. A cache entry for the day answers repeated
+    views (a refresh, the next photo) without a query; the row stays the one that decides."""
+    day = timezone.localdate()
+    visitor_key = visitor_key[:64]
+    if not cache.add(f"albums:viewed:{day}:{object_id}:{visitor_key}", 1, timeout=86_400):
+        return False
     table = DailyView._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (id, object_id, visitor_key, day) VALUES (%s, %s, %s, %s) "  # noqa: S608 (our table name)
             "ON CONFLICT (object_id, visitor_key, day) DO NOTHING RETURNING id",
-            [new_id(), object_id, visitor_key[:64], timezone.localdate()],
+            [new_id(), object_id, visitor_key, day],
         )
         return cursor.fetchone() is not None
 

@@ -16,11 +16,13 @@ from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from albums import access, downloads, forms, selectors, services
+from albums import access, downloads, forms, fragments, selectors, services
+from albums.links import link
 from albums.models import Album, AlbumPrivacy
 from albums.presenters import GRID_SIZES, PICTURE_SIZES, Picture, Thumb, display_key
 from albums.visitors import visitor_key
@@ -207,34 +209,69 @@ def _album_urls(visit: access.Visit) -> dict:
     }
 
 
+def _album_grid(visit: access.Visit) -> dict:
+    """The album's grid of photos, rendered (kept a few seconds: see albums.fragments)."""
+    album = visit.album
+    for_visitors = not visit.is_owner
+
+    def build():
+        entries = selectors.album_entries(album=album, for_visitors=for_visitors)
+        if visit.via_link:
+            name, first, kinds = "albums:shared_image", album.share_token, ("share", "id")
+        else:
+            name, first, kinds = "albums:image", album.pk, ("id", "id")
+        cards = [
+            (Thumb.of(entry.image), link(name, first, entry.image.pk, kinds=kinds))
+            for entry in entries
+        ]
+        html = render_to_string(
+            "albums/_album_grid.html", {"cards": cards, "grid_sizes": GRID_SIZES}
+        )
+        return {"html": html, "count": len(entries)}
+
+    parts = (
+        "album",
+        album.pk,
+        album.updated_at.isoformat(),
+        album.share_token if visit.via_link else "",
+        for_visitors,
+    )
+    return fragments.cached(parts, build)
+
+
 def _render_album(request, visit: access.Visit):
     album = visit.album
-    entries = selectors.album_entries(album=album, for_visitors=not visit.is_owner)
     services.count_album_view(album=album, viewer=request.user, visitor_key=visitor_key(request))
     urls = _album_urls(visit)
-    cards = [
-        (
-            Thumb.of(entry.image),
-            reverse(urls["image_url_name"], args=[urls["image_url_arg"], entry.image.pk]),
+
+    def render_page(extra: dict):
+        grid = _album_grid(visit)
+        response = render(
+            request,
+            "albums/album.html",
+            {
+                "album": album,
+                "visit": visit,
+                "grid": grid["html"],
+                "count": grid["count"],
+                "page_url": request.build_absolute_uri(urls["album_url"]),
+                "og_image": (
+                    request.build_absolute_uri(urls["og_image_url"]) if grid["count"] else ""
+                ),
+                **urls,
+                **extra,
+            },
         )
-        for entry in entries
-    ]
-    response = render(
-        request,
-        "albums/album.html",
-        {
-            "album": album,
-            "visit": visit,
-            "cards": cards,
-            "count": len(entries),
-            "has_cover": bool(entries),
-            "grid_sizes": GRID_SIZES,
-            "page_url": request.build_absolute_uri(urls["album_url"]),
-            "og_image": request.build_absolute_uri(urls["og_image_url"]) if entries else "",
-            **urls,
-        },
+        return _private(response) if visit.via_link else response
+
+    parts = (
+        "album page",
+        request.get_host(),
+        album.pk,
+        album.updated_at.isoformat(),
+        album.share_token if visit.via_link else "",
     )
-    return _private(response) if visit.via_link else response
+    return fragments.page_for_cookieless(request, parts, render_page)
 
 
 # --- one image of an album ----------------------------------------------------------------------
@@ -717,34 +754,65 @@ def cover(request, album_id: str):
 # --- the gallery --------------------------------------------------------------------------------
 @require_safe
 def gallery(request):
-    form = forms.GalleryForm(request.GET)
-    query = form.values()
+    query = forms.GalleryForm(request.GET).values()
     size = settings.GALLERY_PAGE_SIZE
-    status = 200
+    show, sort = query["show"], query["sort"]
+    albums = show == "albums"
+    select = selectors.gallery_albums if albums else selectors.gallery_images
+
+    def page_of(after: str, before: str):
+        def build():
+            try:
+                page = select(sort=sort, after=after, before=before, size=size)
+            except selectors.BadCursor:
+                return None
+            if albums:
+                items = [
+                    (
+                        card,
+                        Thumb.of(card.cover) if card.cover else None,
+                        link("albums:detail", card.album.pk),
+                    )
+                    for card in page.rows
+                ]
+            else:
+                items = [
+                    (image, Thumb.of(image), link("images:detail", image.pk)) for image in page.rows
+                ]
+            html = render_to_string(
+                "albums/_gallery_cards.html",
+                {"items": items, "albums": albums, "grid_sizes": GRID_SIZES},
+            )
+            return {
+                "html": html,
+                "count": len(items),
+                "next": page.next_cursor,
+                "previous": page.previous_cursor,
+            }
+
+        return fragments.cached(("gallery", show, sort, after, before, size), build)
+
     error = ""
-    select = selectors.gallery_albums if query["show"] == "albums" else selectors.gallery_images
-    try:
-        if query["bad_cursor"]:
-            raise selectors.BadCursor()
-        page = select(sort=query["sort"], after=query["after"], before=query["before"], size=size)
-    except selectors.BadCursor:
-        status = 400
+    fragment = None if query["bad_cursor"] else page_of(query["after"], query["before"])
+    if fragment is None:
         error = "That page link is not one of ours. Here is the first page."
-        page = select(sort=query["sort"], size=size)
-    if query["show"] == "albums":
-        items = [(card, Thumb.of(card.cover) if card.cover else None) for card in page.rows]
-    else:
-        items = [(image, Thumb.of(image)) for image in page.rows]
-    return render(
-        request,
-        "albums/gallery.html",
-        {
-            "query": query,
-            "page": page,
-            "items": items,
-            "error": error,
-            "sorts": selectors.Sort.CHOICES,
-            "grid_sizes": GRID_SIZES,
-        },
-        status=status,
-    )
+        fragment = page_of("", "")
+
+    def render_page(extra: dict):
+        return render(
+            request,
+            "albums/gallery.html",
+            {
+                "query": query,
+                "fragment": fragment,
+                "error": error,
+                "sorts": selectors.Sort.CHOICES,
+                **extra,
+            },
+            status=400 if error else 200,
+        )
+
+    if error:
+        return render_page({})
+    parts = ("gallery page", request.get_host(), show, sort, query["after"], query["before"])
+    return fragments.page_for_cookieless(request, parts, render_page)

@@ -380,6 +380,9 @@ DEFAULT_SUBSCRIPTION_PLANS = [
 
 # --- Albums, share links and the gallery -------------------------------------------------------
 GALLERY_PAGE_SIZE = positive_int("GALLERY_PAGE_SIZE", 24)
+# Seconds the gallery's pages and a shared album's grid are kept rendered (0: never). Signed
+# media URLs inside live STORAGE_URL_EXPIRES, far longer; counts and new photos show this late.
+ALBUMS_PAGE_CACHE_SECONDS = non_negative_int("ALBUMS_PAGE_CACHE_SECONDS", 30)
 ALBUM_MAX_IMAGES = positive_int("ALBUM_MAX_IMAGES", 1000)  # bounds a reorder and a slideshow
 ALBUM_SHARE_EXPIRY_DAYS = [1, 7, 30]  # the expiry choices of a link, besides never and a date
 # Tries at a link's password, per visitor and per link (the link's count stops a spread guess).

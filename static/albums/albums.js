@@ -51,6 +51,8 @@
       var range = el.querySelector(".album-compare-range");
       var control = el.querySelector(".album-compare-control");
       if (!range || !control) return;
+      var img = el.querySelector("img[width][height]");
+      if (img) el.style.setProperty("--ratio", (img.getAttribute("width") / img.getAttribute("height")) || 1.5);
       el.classList.add("album-compare-active");
       control.hidden = false;
       var update = function () { el.style.setProperty("--pos", range.value + "%"); };
@@ -97,6 +99,16 @@
       select.addEventListener("change", update);
       update();
     });
+    root.querySelectorAll("[data-link-settings]").forEach(function (fieldset) {
+      var form = fieldset.form || fieldset.closest("form");
+      var radios = form ? form.querySelectorAll("input[name=privacy]") : [];
+      var update = function () {
+        var chosen = form.querySelector("input[name=privacy]:checked");
+        fieldset.hidden = !chosen || chosen.value !== "UNLISTED";
+      };
+      Array.prototype.forEach.call(radios, function (radio) { radio.addEventListener("change", update); });
+      if (radios.length) update();
+    });
     root.querySelectorAll(".album-link-settings select[name=expiry]").forEach(function (select) {
       var row = select.form && select.form.querySelector("[data-expiry-date]");
       if (!row) return;
@@ -113,7 +125,6 @@
     var form = document.getElementById("album-order");
     if (!list || !form) return;
     var status = form.querySelector("[data-order-status]");
-    var saving = null;
     var dragged = null;
 
     function items() { return Array.prototype.slice.call(list.querySelectorAll(".album-item")); }
@@ -127,10 +138,13 @@
         if (down) down.disabled = index === all.length - 1;
       });
     }
-    function save() {
+    // One save at a time, each sending the order as it is when its turn comes: two quick moves
+    // can never reach the server in the wrong order.
+    var pending = Promise.resolve();
+    function send() {
       var data = new FormData(form);  // the hidden ids, in the items' order
       say("Saving the order…");
-      var request = fetch(form.action, {
+      return fetch(form.action, {
         method: "POST",
         body: data,
         credentials: "same-origin",
@@ -144,8 +158,15 @@
         say((error && error.message) || "The order could not be saved.");
         window.setTimeout(function () { window.location.reload(); }, 2500);
       });
-      saving = request;
-      return request;
+    }
+    function save() { pending = pending.then(send); }
+    // Without a chosen cover the first image is the cover: its badge follows the order.
+    function refreshCover() {
+      if (list.getAttribute("data-cover-default") !== "true") return;
+      var badge = list.querySelector("[data-cover-badge]");
+      var first = items()[0];
+      var place = first && first.querySelector(".album-item-badges");
+      if (badge && place && badge.parentNode !== place) place.insertBefore(badge, place.firstChild);
     }
     function flash(item) {
       item.classList.add("is-moved");
@@ -165,6 +186,7 @@
         return;
       }
       refreshButtons();
+      refreshCover();
       flash(item);
       // keep the keyboard where it was (the same button of the moved image), unless it is disabled now
       var same = item.querySelector("[data-move=" + button.getAttribute("data-move") + "]");
@@ -199,6 +221,7 @@
       item.classList.remove("is-dragging");
       items().forEach(function (i) { i.classList.remove("is-drop-target"); });
       refreshButtons();
+      refreshCover();
       flash(item);
       save();
     });

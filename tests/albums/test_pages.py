@@ -92,7 +92,8 @@ def test_the_album_page_lists_the_images_in_order_with_their_controls(owner_clie
     assert html.index("Photo 1") < html.index("Photo 2") < html.index("Photo 3")
     assert html.count('name="ids"') == 3  # the order form's hidden ids
     assert html.count(">↑ Up<") == 3 and html.count(">↓ Down<") == 3
-    assert html.count("Make cover") == 2  # the first image is the cover by default
+    assert html.count(">Cover</span>") == 1  # the first image is the cover by default
+    assert html.count("Make cover") == 3  # any may be chosen (the first too: then it stays)
     assert 'draggable="true"' in html
     assert "albums/albums.js" in html
 

@@ -3,12 +3,16 @@ run a fixed number of queries whatever their size: the same bound with 2 rows an
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.middleware.csrf import _unmask_cipher_token
 from django.test import Client
 from django.urls import reverse
 
 from albums import services
 from albums.models import AlbumPrivacy
+from enhancement.models import EnhancedImage
 from tests.albums.conftest import make_shared
 from tests.factories import (
     AlbumFactory,
@@ -81,3 +85,76 @@ def test_page_queries_do_not_grow_with_rows(n, user, django_assert_max_num_queri
         with django_assert_max_num_queries(BOUNDS[name]):
             response = client.get(url)
         assert response.status_code == 200, name
+
+
+def test_grids_are_kept_rendered_for_a_few_seconds_and_follow_the_owners_changes(
+    album, photos, settings, django_assert_num_queries
+):
+    settings.ALBUMS_PAGE_CACHE_SECONDS = 30
+    make_shared(album, privacy=AlbumPrivacy.PUBLIC)
+    for photo in photos:
+        EnhancedImage.objects.filter(pk=photo.pk).update(is_public=True)
+    visitor = Client()
+    gallery = reverse("albums:gallery")
+    first = visitor.get(gallery).content.decode()
+    with django_assert_num_queries(0):  # the page of photos comes from the cache
+        again = visitor.get(gallery).content.decode()
+    assert again.count('class="gallery-card-name"') == first.count('class="gallery-card-name"') == 3
+
+    page = reverse("albums:detail", args=[album.pk])
+    assert "Photo 2" in visitor.get(page).content.decode()
+    with django_assert_num_queries(1):  # who may see it is asked every time; the grid is kept
+        assert "Photo 2" in visitor.get(page).content.decode()
+    # the owner's change shows at once: the album's updated_at is part of the key
+    services.remove_image(album=album, image_id=photos[1].pk)
+    html = visitor.get(page).content.decode()
+    assert "Photo 2" not in html and "2 photos" in html
+
+
+def test_nothing_is_kept_when_the_setting_is_zero(user, settings, django_assert_num_queries):
+    settings.ALBUMS_PAGE_CACHE_SECONDS = 0
+    EnhancedImageFactory(user=user, is_public=True, name="Fresh")
+    visitor = Client()
+    visitor.get(reverse("albums:gallery"))
+    with django_assert_num_queries(1):
+        assert "Fresh" in visitor.get(reverse("albums:gallery")).content.decode()
+
+
+def test_visitors_without_cookies_get_a_kept_page_with_their_own_csrf_token(
+    album, photos, settings, django_assert_num_queries
+):
+    from albums.fragments import CSRF_PLACEHOLDER
+
+    settings.ALBUMS_PAGE_CACHE_SECONDS = 30
+    make_shared(album, privacy=AlbumPrivacy.PUBLIC)
+    page = reverse("albums:detail", args=[album.pk])
+    first, second = Client(), Client()
+    one = first.get(page)
+    with django_assert_num_queries(1):  # the access check only
+        two = second.get(page)
+    tokens = []
+    for response, client in ((one, first), (two, second)):
+        html = response.content.decode()
+        assert "Photo 2" in html and CSRF_PLACEHOLDER not in html
+        token = re.search(r'"X-CSRFToken": "([^"]+)"', html).group(1)
+        cookie = client.cookies["csrftoken"].value
+        assert _unmask_cipher_token(token) == cookie  # each visitor's own, matching their cookie
+        tokens.append(cookie)
+    assert tokens[0] != tokens[1]
+    # the gallery too; a signed-in visitor always gets a page rendered for them
+    gallery = reverse("albums:gallery")
+    Client().get(gallery)
+    with django_assert_num_queries(0):
+        Client().get(gallery)
+    signed_in = Client()
+    signed_in.force_login(album.user)
+    html = signed_in.get(gallery).content.decode()
+    assert "tokens</a>" in html  # their balance badge, not a visitor's header
+
+
+def test_a_page_kept_for_visitors_stops_when_access_does(album, photos, settings):
+    settings.ALBUMS_PAGE_CACHE_SECONDS = 30
+    token = make_shared(album).share_token
+    assert Client().get(reverse("albums:shared", args=[token])).status_code == 200
+    services.stop_sharing(album=album)
+    assert Client().get(reverse("albums:shared", args=[token])).status_code == 404
