@@ -131,3 +131,11 @@ def test_the_reference_page_lists_every_operation(anon_client):
 def test_the_openapi_document_is_public(anon_client):
     schema = anon_client.get("/api/v1/openapi.json").json()
     assert "/api/v1/jobs/{job_id}/result" in schema["paths"]
+
+
+def test_the_admin_lists_keys_endpoints_and_deliveries(admin_client, api_user):
+    services.create_api_key(user=api_user, name="Shop")
+    services.create_endpoint(user=api_user, url="https://example.com/hook")
+    for model in ("apikey", "webhookendpoint", "webhookdelivery"):
+        response = admin_client.get(reverse(f"admin:enhancement_{model}_changelist"))
+        assert response.status_code == 200, model
