@@ -92,13 +92,22 @@ def redeem(request):
 
 def redeem_link(request, code: str):
     """/redeem/<code>/: a code that could not exist is a 404 before any query (and before any
-    sign-in); otherwise the redeem form pre-filled, after sign-up or sign-in for a visitor
-    (who comes back here through `next`). Nothing is redeemed by following a link."""
+    sign-in); otherwise the redeem form pre-filled. A visitor gets a page with sign-up and
+    sign-in links that come back here through `next` (whether the code exists is not said).
+    Nothing is redeemed by following a link."""
     normal = services.parse_code(code)
     if normal is None:
         raise Http404("No such voucher link.")
     if not request.user.is_authenticated:
         request.session[SESSION_KEY] = normal
-        back = reverse("vouchers:link", args=[normal])
-        return redirect(f"{reverse('account_signup')}?{urlencode({'next': back})}")
+        query = urlencode({"next": reverse("vouchers:link", args=[normal])})
+        return render(
+            request,
+            "vouchers/link_visitor.html",
+            {
+                "code": normal,
+                "signup_url": f"{reverse('account_signup')}?{query}",
+                "login_url": f"{reverse('account_login')}?{query}",
+            },
+        )
     return redirect(f"{reverse('tokens:page')}?{urlencode({'code': normal})}#redeem")

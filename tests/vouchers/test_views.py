@@ -130,13 +130,16 @@ def test_a_visitor_signs_up_and_comes_back_to_the_prefilled_form(anon_client, se
     VoucherFactory(code="CAMPAIGN", value=7)
 
     response = anon_client.get("/redeem/campaign/")
-    assert response.status_code == 302
-    assert response["Location"] == reverse("account_signup") + "?next=%2Fredeem%2FCAMPAIGN%2F"
-    signup = anon_client.get(response["Location"]).content.decode()
+    assert response.status_code == 200
+    body = response.content.decode()
+    signup_url = reverse("account_signup") + "?next=%2Fredeem%2FCAMPAIGN%2F"
+    assert f'href="{signup_url}"' in body
+    assert f'href="{reverse("account_login")}?next=%2Fredeem%2FCAMPAIGN%2F"' in body
+    signup = anon_client.get(signup_url).content.decode()
     assert "next=%2Fredeem%2FCAMPAIGN%2F" in signup  # the sign-in link keeps it too
 
     done = anon_client.post(
-        response["Location"],
+        signup_url,
         {
             "email": "new@example.com",
             "password1": "a long pass phrase 42",
@@ -150,6 +153,18 @@ def test_a_visitor_signs_up_and_comes_back_to_the_prefilled_form(anon_client, se
     assert done.redirect_chain[-1][0] == reverse("tokens:page") + "?code=CAMPAIGN#redeem"
     assert 'value="CAMPAIGN"' in body
     assert not VoucherRedemption.objects.exists()
+
+
+def test_a_visitor_sees_the_same_page_for_a_code_that_does_not_exist(anon_client):
+    VoucherFactory(code="REAL")
+    real, fake = anon_client.get("/redeem/REAL/"), anon_client.get("/redeem/FAKE/")
+
+    def card(response):
+        body = response.content.decode()
+        return body[body.index("<main") : body.index("</main>")].replace("REAL", "X")
+
+    assert real.status_code == fake.status_code == 200
+    assert card(real) == card(fake).replace("FAKE", "X")
 
 
 def test_a_visitor_posting_the_form_is_sent_to_sign_in(anon_client):
