@@ -247,8 +247,11 @@
       event.preventDefault(); setPlaying(!playing);
     }
     else if (event.key === "f" || event.key === "F") fullscreen();
-    else if (event.key === "Escape" && !document.fullscreenElement) {
-      window.location.href = root.getAttribute("data-back-url");
+    else if (event.key === "Escape") {
+      // The browser usually leaves full screen itself on Escape; where the key reaches us
+      // instead, leave it here. Outside full screen, Escape leaves the slideshow.
+      if (document.fullscreenElement) document.exitFullscreen();
+      else window.location.href = root.getAttribute("data-back-url");
     }
   });
   document.addEventListener("fullscreenchange", function () {
