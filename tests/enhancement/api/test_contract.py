@@ -6,6 +6,8 @@ import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.management import call_command
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from schemathesis.config import SchemathesisConfig
@@ -34,9 +36,17 @@ def schema(settings):
     settings.API_RATE_PER_MINUTE = 100_000
     settings.UPLOAD_RATE_PER_MINUTE = 100_000
     settings.ENHANCEMENT_ORDER_RATE_PER_MINUTE = 100_000
-    return schemathesis.openapi.from_wsgi(
-        "/api/v1/openapi.json", WSGIHandler(), config=SchemathesisConfig.from_dict(CONFIG)
-    )
+    # Django's handler closes the connection after each request; the test's transaction lives
+    # on it, so (as Django's own test client does) that is switched off while the app runs here.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi(
+            "/api/v1/openapi.json", WSGIHandler(), config=SchemathesisConfig.from_dict(CONFIG)
+        )
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
 
 
 def operations(schema):
