@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("albums.urls")),
     path("", include("platform_apps.urls")),
     path("", include("billing.urls")),
+    path("", include("vouchers.urls")),  # vouchers/redeem/, redeem/<code>/
     # dj-stripe's webhook endpoint: stripe/webhook/<uuid of the WebhookEndpoint row>/
     path("stripe/", include("djstripe.urls", namespace="djstripe")),
 ]
