@@ -331,7 +331,10 @@ def upload_image(
         rejected = outcome.rejected[0]
         status = 503 if rejected.code == "not_stored" else 422
         raise Problem(
-            status, "Image refused", rejected.message, kind=rejected.code or "image-refused"
+            status,
+            "Image refused",
+            rejected.message,
+            kind="not-stored" if status == 503 else "image-refused",
         )
     return Status(201, image_out(outcome.created[0].image))
 

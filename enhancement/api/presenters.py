@@ -94,3 +94,26 @@ def reference_operations(schema: dict) -> list[Operation]:
                 )
             )
     return operations
+
+
+# The kinds of problem the API answers: each problem's `type` links its line on the reference
+# page (`/api/v1/docs/#problem-<kind>`).
+PROBLEMS = [
+    ("unauthorized", 401, "No key, an unknown one or a revoked one."),
+    ("no-api-access", 403, "The key is live but its owner's plan no longer includes the API."),
+    ("rate-limited", 429, "Too many calls (or uploads, or orders) this minute: see Retry-After."),
+    ("invalid", 422, "The request does not match the document (a field, a header, a query)."),
+    ("not-found", 404, "No such image or job in your account."),
+    ("image-refused", 422, "The upload is not an image we accept (the message says why)."),
+    ("not-stored", 503, "The upload could not be stored just now: nothing was kept, try again."),
+    ("image-busy", 409, "The image has an enhancement under way: wait for it or cancel it."),
+    ("insufficient-tokens", 402, "The tier costs more tokens than the balance holds."),
+    ("idempotency-key-reused", 422, "This Idempotency-Key already ordered something else."),
+    ("cannot-order", 422, "The order was refused (the message says why)."),
+    ("invalid-tier", 422, "No such tier on sale."),
+    ("bad-idempotency-key", 422, "The Idempotency-Key is not 1 to 255 printable ASCII characters."),
+    ("bad-cursor", 400, "The cursor is not one we gave (or its image is gone)."),
+    ("bad-download", 400, "Unknown format or quality."),
+    ("not-cancellable", 409, "The job is running or finished."),
+    ("no-result", 409, "The job has no result (yet)."),
+]

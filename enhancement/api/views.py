@@ -13,7 +13,7 @@ from billing import selectors as billing
 from enhancement.api import services
 from enhancement.api.api import api
 from enhancement.api.forms import ApiKeyForm, WebhookEndpointForm
-from enhancement.api.presenters import reference_operations
+from enhancement.api.presenters import PROBLEMS, reference_operations
 from enhancement.models import ApiKey, WebhookDelivery, WebhookEndpoint
 
 RECENT_DELIVERIES = 20
@@ -117,5 +117,9 @@ def reference(request):
     return render(
         request,
         "enhancement/api/reference.html",
-        {"info": schema["info"], "operations": reference_operations(schema)},
+        {
+            "info": schema["info"],
+            "operations": reference_operations(schema),
+            "problems": PROBLEMS,
+        },
     )

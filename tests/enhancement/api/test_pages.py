@@ -139,3 +139,15 @@ def test_the_admin_lists_keys_endpoints_and_deliveries(admin_client, api_user):
     for model in ("apikey", "webhookendpoint", "webhookdelivery"):
         response = admin_client.get(reverse(f"admin:enhancement_{model}_changelist"))
         assert response.status_code == 200, model
+
+
+def test_every_problem_type_has_its_line_on_the_reference_page(anon_client):
+    import re
+    from pathlib import Path
+
+    page = anon_client.get(reverse("api:reference")).content.decode()
+    source = Path("enhancement/api/api.py").read_text()
+    kinds = set(re.findall(r'kind="([a-z-]+)"', source)) | {"not-stored", "image-refused"}
+    assert len(kinds) > 10
+    for kind in kinds:
+        assert f'id="problem-{kind}"' in page, kind
