@@ -41,6 +41,7 @@ from django.utils import timezone
 
 from core.ids import new_id
 from enhancement.models import (
+    DeletedJob,
     DeliveryStatus,
     ImageEnhancementJob,
     JobStatus,
@@ -200,6 +201,21 @@ def job_payload(job: ImageEnhancementJob, event_type: str, event_id: str) -> dic
     }
 
 
+def _deleted_job_view(job_id: str) -> ImageEnhancementJob | None:
+    """An unsaved job with what a `DeletedJob` kept (no result, no error), for its event."""
+    record = DeletedJob.objects.filter(pk=job_id).first()
+    if record is None:
+        return None
+    return ImageEnhancementJob(
+        id=record.pk,
+        user_id=record.user_id,
+        image_id=record.image_id,
+        tier=record.tier,
+        tokens_cost=record.tokens_cost,
+        status=record.status,
+    )
+
+
 def enqueue(delivery_id: str) -> None:
     from django_q.tasks import async_task
 
@@ -215,6 +231,9 @@ def create_deliveries(*, job_id: str) -> list[WebhookDelivery]:
     after the commit. A job not finished (or gone) makes none; a second call makes none."""
 
     job = ImageEnhancementJob.objects.filter(pk=job_id).first()
+    if job is None:
+        # refunded, then deleted in the same transaction (`delete_job`): what it left behind
+        job = _deleted_job_view(job_id)
     if job is None or job.status not in EVENT_TYPES:
         return []
     event_type = EVENT_TYPES[job.status]

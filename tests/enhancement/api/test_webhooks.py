@@ -165,3 +165,17 @@ def test_the_retry_schedule_exists():
     migration.create_schedule(django_apps, None)
     schedule = Schedule.objects.get(name=migration.SCHEDULE_NAME)
     assert schedule.func == webhooks.SWEEP_TASK and schedule.minutes == 1
+
+
+def test_a_job_deleted_before_it_finished_is_a_refunded_event(
+    api_user, image, loopback_allowed, django_capture_on_commit_callbacks
+):
+    endpoint = services.create_endpoint(user=api_user, url="http://127.0.0.1:9/")
+    job = order(api_user, image)
+    with django_capture_on_commit_callbacks(execute=True):
+        transitions.delete_job(job=job)
+    delivery = WebhookDelivery.objects.get(endpoint=endpoint)
+    assert delivery.event_type == "job.refunded"
+    assert delivery.payload["data"]["job"]["id"] == job.pk
+    assert delivery.payload["data"]["job"]["tokens_cost"] == 2
+    call_command("check_ledger")
