@@ -44,9 +44,24 @@ def test_production_settings_pass_the_deploy_check():
         DEBUG="false",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="lumen.example.com",
+        CACHE_URL="rediscache://127.0.0.1:6379/1",
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_a_per_process_cache_or_a_sync_queue_is_reported_in_production():
+    result = _check_deploy(
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="lumen.example.com",
+        CACHE_URL="locmemcache://",
+        Q_SYNC="true",
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert "accounts.W002" in output and "rate limits do not hold" in output
+    assert "accounts.W003" in output
 
 
 def test_laptop_defaults_fail_the_deploy_check():
