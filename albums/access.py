@@ -59,8 +59,24 @@ def link_works(album: Album, now=None) -> bool:
     )
 
 
+# The album alone, by its primary key or its share token (both unique): this lookup runs on
+# every visit, those served a kept page included (access is never cached, so a rotated or
+# stopped link dies at once). Written as one fixed statement through `raw()`: the query
+# compiler cost more than the query (0.8 ms against 0.3 ms on the bench's machine). Pages
+# rendered afresh load the owner's public name when they show it.
+_LOOKUP_COLUMNS = {"pk": "id", "share_token": "share_token"}
+
+
+def _album(**lookup) -> Album | None:
+    ((field, value),) = lookup.items()
+    table = Album._meta.db_table
+    column = _LOOKUP_COLUMNS[field]
+    sql = f'SELECT * FROM "{table}" WHERE "{column}" = %s LIMIT 1'  # noqa: S608 (fixed names)
+    return next(iter(Album.objects.raw(sql, [value])), None)
+
+
 def visit_by_id(request: HttpRequest, album_id: str) -> Visit:
-    album = Album.objects.select_related("user").filter(pk=album_id).first()
+    album = _album(pk=album_id)
     if album is None:
         raise Http404("No such album.")
     if _is_owner(request, album):
@@ -71,7 +87,7 @@ def visit_by_id(request: HttpRequest, album_id: str) -> Visit:
 
 
 def visit_by_link(request: HttpRequest, share_token: str) -> Visit:
-    album = Album.objects.select_related("user").filter(share_token=share_token).first()
+    album = _album(share_token=share_token)
     if album is None:
         raise LinkGone()
     if _is_owner(request, album):

@@ -192,18 +192,18 @@ def _render_manage(request, album: Album, *, album_form=None, sharing_form=None,
 def _album_urls(visit: access.Visit) -> dict:
     album = visit.album
     if visit.via_link:
-        token = album.share_token
+        token, share = album.share_token, ("share",)
         return {
-            "album_url": reverse("albums:shared", args=[token]),
-            "slideshow_url": reverse("albums:shared_slideshow", args=[token]),
-            "og_image_url": reverse("albums:shared_og_image", args=[token]),
+            "album_url": link("albums:shared", token, kinds=share),
+            "slideshow_url": link("albums:shared_slideshow", token, kinds=share),
+            "og_image_url": link("albums:shared_og_image", token, kinds=share),
             "image_url_name": "albums:shared_image",
             "image_url_arg": token,
         }
     return {
-        "album_url": reverse("albums:detail", args=[album.pk]),
-        "slideshow_url": reverse("albums:slideshow", args=[album.pk]),
-        "og_image_url": reverse("albums:og_image", args=[album.pk]),
+        "album_url": link("albums:detail", album.pk),
+        "slideshow_url": link("albums:slideshow", album.pk),
+        "og_image_url": link("albums:og_image", album.pk),
         "image_url_name": "albums:image",
         "image_url_arg": album.pk,
     }
@@ -792,13 +792,12 @@ def gallery(request):
 
         return fragments.cached(("gallery", show, sort, after, before, size), build)
 
-    error = ""
-    fragment = None if query["bad_cursor"] else page_of(query["after"], query["before"])
-    if fragment is None:
-        error = "That page link is not one of ours. Here is the first page."
-        fragment = page_of("", "")
-
     def render_page(extra: dict):
+        fragment = None if query["bad_cursor"] else page_of(query["after"], query["before"])
+        error = ""
+        if fragment is None:
+            error = "That page link is not one of ours. Here is the first page."
+            fragment = page_of("", "")
         return render(
             request,
             "albums/gallery.html",
@@ -812,7 +811,7 @@ def gallery(request):
             status=400 if error else 200,
         )
 
-    if error:
+    if query["bad_cursor"]:
         return render_page({})
     parts = ("gallery page", request.get_host(), show, sort, query["after"], query["before"])
     return fragments.page_for_cookieless(request, parts, render_page)

@@ -31,11 +31,13 @@ BOUNDS = {
     "gallery albums": 2,  # albums (count and cover as subqueries), their cover images
     "albums list": 5,  # session, user, albums, covers, balance
     "album page (owner)": 7,  # album, session, user, entries, best results, staff note, balance
-    "album page (visitor)": 5,  # album, entries, best results, view record, view count
-    "shared album": 5,
+    # album, entries, best results, the owner's public name, view record, view count
+    "album page (visitor)": 6,
+    "shared album": 6,
     "slideshow": 3,  # album, entries, best results
     "slides": 3,
-    "shared image": 6,  # album, the order's ids, the image, its best result, view record, count
+    # album, the order's ids, the image, its best result, the owner's name, view record, count
+    "shared image": 7,
 }
 
 
