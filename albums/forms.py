@@ -250,24 +250,26 @@ class PasswordForm(forms.Form):
     )
 
 
-class GalleryForm(forms.Form):
-    """The gallery's query string. Unknown tabs and sorts fall back to the defaults; a cursor
-    that is not one of ours is an error (the page says so)."""
+GALLERY_SHOWS = ("photos", "albums")
+CURSOR_MAX_LENGTH = 64
 
-    show = forms.ChoiceField(required=False, choices=(("photos", "Photos"), ("albums", "Albums")))
-    sort = forms.ChoiceField(required=False, choices=Sort.CHOICES)
-    after = forms.CharField(required=False, max_length=64)
-    before = forms.CharField(required=False, max_length=64)
 
-    def values(self) -> dict:
-        """`show`, `sort`, `after`, `before` and `bad_cursor` (a cursor that cannot be ours)."""
-        self.is_valid()
-        data = self.cleaned_data
-        after = data.get("after") or ""
-        return {
-            "show": data.get("show") or "photos",
-            "sort": data.get("sort") or Sort.NEWEST,
-            "after": after,
-            "before": "" if after else (data.get("before") or ""),
-            "bad_cursor": "after" in self.errors or "before" in self.errors,
-        }
+def gallery_query(data) -> dict:
+    """The gallery's query string (the busiest page's only input, so checked by hand rather
+    than by a Form, whose set-up cost more than the rest of a kept page): `show` and `sort`
+    fall back to their defaults when unknown; `after` / `before` are kept as given unless they
+    cannot be a cursor of ours at all (too long, control characters), which `bad_cursor` says;
+    `selectors` checks their shape."""
+    show = data.get("show")
+    sort = data.get("sort")
+    after = data.get("after") or ""
+    before = "" if after else (data.get("before") or "")
+    cursor = after or before
+    bad = len(cursor) > CURSOR_MAX_LENGTH or not cursor.isprintable()
+    return {
+        "show": show if show in GALLERY_SHOWS else "photos",
+        "sort": sort if sort in dict(Sort.CHOICES) else Sort.NEWEST,
+        "after": "" if bad else after,
+        "before": "" if bad else before,
+        "bad_cursor": bad,
+    }

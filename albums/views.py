@@ -754,7 +754,7 @@ def cover(request, album_id: str):
 # --- the gallery --------------------------------------------------------------------------------
 @require_safe
 def gallery(request):
-    query = forms.GalleryForm(request.GET).values()
+    query = forms.gallery_query(request.GET)
     size = settings.GALLERY_PAGE_SIZE
     show, sort = query["show"], query["sort"]
     albums = show == "albums"
