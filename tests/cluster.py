@@ -76,6 +76,7 @@ def cluster_env(*, database_url: str, media_root: str, **extra: str) -> dict[str
         SECURE_SSL_REDIRECT="false",
         DJANGO_SETTINGS_MODULE="config.settings",
         PYTHONUNBUFFERED="1",
+        Q_LOG_LEVEL="INFO",  # the cluster's log says when it runs and what it does
     )
     env.update(extra)
     return env

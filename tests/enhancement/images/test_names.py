@@ -55,7 +55,7 @@ def test_a_name_of_only_control_characters_is_refused(owner_client, user):
     [
         INJECTION,  # written before the forms cleaned names, or straight into the database
         'quote" and \\ backslash',
-        "\x00\x01\x7f\x85\u2028",
+        "\x01\x7f\x85\u2028",  # (NUL: PostgreSQL stores none, see the junk-input test)
         "ünïcødé 写真 🎉",
         "x" * 255,
         "",

@@ -64,11 +64,15 @@ def test_a_job_whose_cluster_was_killed_completes_once_on_a_new_one(
             job = ordering.order_enhancement(
                 user=user, image=image, tier="TIER_1K", request_key=None
             )
-            qcluster.wait_for(
-                lambda: status_of(job) == JobStatus.PROCESSING and fake.requests,
-                timeout=60,
-                what="the first worker to call the engine",
-            )
+            try:
+                qcluster.wait_for(
+                    lambda: status_of(job) == JobStatus.PROCESSING and fake.requests,
+                    timeout=60,
+                    what="the first worker to call the engine",
+                )
+            except AssertionError as exc:
+                log = (tmp_path / "first.log").read_text()[-3000:]
+                raise AssertionError(f"{exc}\n{log}") from None
             qcluster.wait_for(
                 lambda: (
                     ImageEnhancementJob.objects.get(pk=job.pk).heartbeat_at
