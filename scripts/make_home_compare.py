@@ -52,9 +52,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     before.save(OUT / "before.webp", "WEBP", quality=88, method=6)
     after.save(OUT / "after.webp", "WEBP", quality=88, method=6)
-    print(
-        f"wrote {OUT / 'before.webp'} and {OUT / 'after.webp'} (engine: {result.width}x{result.height})"
-    )
+    size = f"{result.width}x{result.height}"
+    print(f"wrote {OUT / 'before.webp'} and {OUT / 'after.webp'} (engine: {size})")
 
 
 if __name__ == "__main__":
