@@ -38,11 +38,14 @@ from core.ids import new_id, new_share_token
 from enhancement import imaging, storage
 from enhancement.images import services as image_services
 from enhancement.models import (
+    ApiKey,
     DeletedJob,
     EnhancedImage,
     EnhancementTier,
     ImageEnhancementJob,
     JobStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from platform_apps.models import (
     App,
@@ -284,6 +287,38 @@ class WelcomeGrantFactory(factory.django.DjangoModelFactory):
     email_sha256 = factory.Sequence(
         lambda n: hashlib.sha256(f"user{n}@example.com".encode()).hexdigest()
     )
+
+
+class ApiKeyFactory(factory.django.DjangoModelFactory):
+    """An API key row (only its hash is stored; the key itself is never kept)."""
+
+    class Meta:
+        model = ApiKey
+
+    user = factory.SubFactory(UserFactory)
+    name = "Test key"
+    prefix = factory.Sequence(lambda n: f"lum_{n:08d}")
+    key_hash = factory.Sequence(lambda n: hashlib.sha256(f"key{n}".encode()).hexdigest())
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookEndpoint
+
+    user = factory.SubFactory(UserFactory)
+    url = "https://hooks.example.com/lumen"
+    secret = factory.Sequence(lambda n: f"whsec_{n:032d}")
+
+
+class WebhookDeliveryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = WebhookDelivery
+
+    endpoint = factory.SubFactory(WebhookEndpointFactory)
+    event_type = "job.completed"
+    job_id = factory.LazyFunction(new_id)
+    payload = factory.LazyAttribute(lambda o: {"type": o.event_type, "job": o.job_id})
+    give_up_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
 
 
 class AlbumFactory(factory.django.DjangoModelFactory):

@@ -25,6 +25,7 @@ from tests import factories
 from tests.factories import (
     AlbumFactory,
     AlbumImageFactory,
+    ApiKeyFactory,
     AppFactory,
     DailyViewFactory,
     EnhancedImageFactory,
@@ -42,6 +43,7 @@ from tests.factories import (
     UserTokenBalanceFactory,
     VoucherFactory,
     VoucherRedemptionFactory,
+    WebhookDeliveryFactory,
 )
 
 OUR_APPS = {"accounts", "tokens", "enhancement", "billing", "albums", "vouchers", "platform_apps"}
@@ -96,6 +98,12 @@ def _app_forked_from_itself():
 # name -> a function that writes a row breaking exactly that rule (the factories make valid rows:
 # each case overrides only what breaks its rule)
 CASES = {
+    # the public API
+    "ApiKey.key_hash": lambda: (
+        ApiKeyFactory(key_hash="a" * 64),
+        ApiKeyFactory(key_hash="a" * 64),
+    ),
+    "delivery_once_per_event": lambda: _twice_the_same_delivery(),
     # accounts
     "user_email_ci_unique": lambda: (
         UserFactory(email="Same@Example.com"),
@@ -216,6 +224,14 @@ CASES = {
         type="ONE_TIME", subscription_interval="MONTHLY"
     ),
 }
+
+
+def _twice_the_same_delivery():
+    first = WebhookDeliveryFactory()
+    WebhookDeliveryFactory(
+        endpoint=first.endpoint, event_type=first.event_type, job_id=first.job_id
+    )
+
 
 # model -> its factory in tests/factories.py
 FACTORIES = {
