@@ -44,6 +44,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.scratch import close_connections, redact, run, throwaway_database  # noqa: E402
+
 BENCH_DB = "ie_bench_queue"
 TIERS = {"1K": "TIER_1K", "2K": "TIER_2K", "4K": "TIER_4K"}
 
@@ -58,7 +60,7 @@ def main() -> None:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-queue-") as folder:
-        database_url, drop = throwaway_database(Path(folder))
+        database_url, drop = throwaway_database(Path(folder), BENCH_DB)
         env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "config.settings",
@@ -273,10 +275,6 @@ def make_photo(width: int, height: int) -> bytes:
 
 
 # --- processes and databases --------------------------------------------------------------------
-def run(command: list[str], env: dict) -> None:
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
 
 
 def stop(cluster: subprocess.Popen) -> None:
@@ -293,52 +291,6 @@ def stop(cluster: subprocess.Popen) -> None:
         cluster.wait(timeout=10)
     except ProcessLookupError:
         pass
-
-
-def throwaway_database(folder: Path):
-    """(DATABASE_URL of a fresh database, a function that drops it)."""
-    import environ
-
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        config = environ.Env.db_url_config(url)
-        admin = {
-            "host": config.get("HOST") or None,
-            "port": config.get("PORT") or None,
-            "user": config.get("USER") or None,
-            "password": config.get("PASSWORD") or None,
-            "dbname": "postgres",
-        }
-
-        def execute(sql: str) -> None:
-            import psycopg
-
-            with psycopg.connect(**admin, autocommit=True) as conn:
-                conn.execute(sql)
-
-        execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        execute(f'CREATE DATABASE "{BENCH_DB}"')
-        base = url.rsplit("/", 1)[0]
-        return f"{base}/{BENCH_DB}", lambda: execute(
-            f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'
-        )
-    return f"sqlite:///{folder / 'bench.sqlite3'}", lambda: None
-
-
-def close_connections() -> None:
-    try:
-        from django.db import connections
-
-        connections.close_all()
-    except Exception:  # noqa: BLE001, S110 - Django may not be set up yet
-        pass
-
-
-def redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url
 
 
 if __name__ == "__main__":

@@ -36,7 +36,6 @@ import argparse
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -50,6 +49,7 @@ ROOT = _HERE.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench.scratch import close_connections, redact, run, throwaway_database  # noqa: E402
 from tests import cluster as qcluster  # noqa: E402 - after the path fix
 from tests.fakes.gemini_server import FakeGeminiServer, delay  # noqa: E402
 
@@ -79,7 +79,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="bench-recovery-") as folder:
         folder = Path(folder)
-        database_url, drop = throwaway_database(folder)
+        database_url, drop = throwaway_database(folder, BENCH_DB)
         for name in DEFAULTED:
             os.environ.pop(name, None)
         # The cluster's environment (ORM broker, no Stripe or Gemini key); this process uses the
@@ -295,10 +295,6 @@ def sweeper_schedule() -> str:
 
 
 # --- processes and databases --------------------------------------------------------------------
-def run(command: list[str], env: dict) -> None:
-    completed = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
-    if completed.returncode != 0:
-        raise SystemExit(f"{' '.join(command)} failed:\n{completed.stderr[-3000:]}")
 
 
 def tail(log: Path, chars: int = 3000) -> str:
@@ -306,52 +302,6 @@ def tail(log: Path, chars: int = 3000) -> str:
         return log.read_text(errors="replace")[-chars:]
     except FileNotFoundError:
         return "(no log)"
-
-
-def throwaway_database(folder: Path):
-    """(DATABASE_URL of a fresh database, a function that drops it)."""
-    import environ
-
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        config = environ.Env.db_url_config(url)
-        admin = {
-            "host": config.get("HOST") or None,
-            "port": config.get("PORT") or None,
-            "user": config.get("USER") or None,
-            "password": config.get("PASSWORD") or None,
-            "dbname": "postgres",
-        }
-
-        def execute(sql: str) -> None:
-            import psycopg
-
-            with psycopg.connect(**admin, autocommit=True) as conn:
-                conn.execute(sql)
-
-        execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        execute(f'CREATE DATABASE "{BENCH_DB}"')
-        base = url.rsplit("/", 1)[0]
-        return f"{base}/{BENCH_DB}", lambda: execute(
-            f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)'
-        )
-    return f"sqlite:///{folder / 'bench.sqlite3'}", lambda: None
-
-
-def close_connections() -> None:
-    try:
-        from django.db import connections
-
-        connections.close_all()
-    except Exception:  # noqa: BLE001, S110 - Django may not be set up yet
-        pass
-
-
-def redact(url: str) -> str:
-    if "@" in url and "://" in url:
-        scheme, rest = url.split("://", 1)
-        return f"{scheme}://…@{rest.split('@', 1)[1]}"
-    return url
 
 
 if __name__ == "__main__":
