@@ -5,32 +5,27 @@ Idempotent: running it again leaves exactly one schedule with this name.
 
 from django.db import migrations
 
+from core.schedules import ensure_schedule, remove_schedule
+
 SCHEDULE_NAME = "albums: prune view records"
 TASK = "albums.tasks.prune_daily_views"
 DAILY = "17 3 * * *"  # 03:17, local time (TIME_ZONE)
 
 
 def create_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    schedules = Schedule.objects.filter(name=SCHEDULE_NAME).order_by("pk")
-    first = schedules.first()
-    if first is not None:
-        schedules.exclude(pk=first.pk).delete()
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": TASK,
-            "schedule_type": "C",  # Schedule.CRON
-            "cron": DAILY,
-            "repeats": -1,
-            "cluster": None,
-        },
+    ensure_schedule(
+        apps,
+        SCHEDULE_NAME,
+        func=TASK,
+        schedule_type="C",  # Schedule.CRON
+        cron=DAILY,
+        repeats=-1,
+        cluster=None,
     )
 
 
 def delete_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(name=SCHEDULE_NAME).delete()
+    remove_schedule(apps, SCHEDULE_NAME)
 
 
 class Migration(migrations.Migration):

@@ -6,31 +6,26 @@ one schedule with this name.
 
 from django.db import migrations
 
+from core.schedules import ensure_schedule, remove_schedule
+
 SCHEDULE_NAME = "enhancement: sweep stuck jobs"
 SWEEPER = "enhancement.tasks.sweep_stuck_jobs"
 
 
 def create_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    schedules = Schedule.objects.filter(name=SCHEDULE_NAME).order_by("pk")
-    first = schedules.first()
-    if first is not None:
-        schedules.exclude(pk=first.pk).delete()
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": SWEEPER,
-            "schedule_type": "I",  # Schedule.MINUTES
-            "minutes": 1,
-            "repeats": -1,
-            "cluster": None,  # the default cluster runs it
-        },
+    ensure_schedule(
+        apps,
+        SCHEDULE_NAME,
+        func=SWEEPER,
+        schedule_type="I",  # Schedule.MINUTES
+        minutes=1,
+        repeats=-1,
+        cluster=None,  # the default cluster runs it
     )
 
 
 def delete_schedule(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    Schedule.objects.filter(name=SCHEDULE_NAME).delete()
+    remove_schedule(apps, SCHEDULE_NAME)
 
 
 class Migration(migrations.Migration):

@@ -7,27 +7,23 @@ Idempotent, like 0002: exactly one schedule with this name afterwards.
 
 from django.db import migrations
 
+from core.schedules import ensure_schedule
+
 SCHEDULE_NAME = "enhancement: sweep stuck jobs"
 SWEEPER = "enhancement.tasks.sweep_stuck_jobs"
 EVERY_30_SECONDS = "* * * * * */30"  # croniter: the sixth field is seconds
 
 
 def every_30_seconds(apps, schema_editor):
-    Schedule = apps.get_model("django_q", "Schedule")
-    schedules = Schedule.objects.filter(name=SCHEDULE_NAME).order_by("pk")
-    first = schedules.first()
-    if first is not None:
-        schedules.exclude(pk=first.pk).delete()
-    Schedule.objects.update_or_create(
-        name=SCHEDULE_NAME,
-        defaults={
-            "func": SWEEPER,
-            "schedule_type": "C",  # Schedule.CRON
-            "cron": EVERY_30_SECONDS,
-            "minutes": None,
-            "repeats": -1,
-            "cluster": None,
-        },
+    ensure_schedule(
+        apps,
+        SCHEDULE_NAME,
+        func=SWEEPER,
+        schedule_type="C",  # Schedule.CRON
+        cron=EVERY_30_SECONDS,
+        minutes=None,
+        repeats=-1,
+        cluster=None,
     )
 
 
