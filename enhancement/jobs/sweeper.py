@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from billing import selectors as billing
+from core.logging import log_event
 from enhancement.jobs.queue import enqueue_job, enqueue_on_commit
 from enhancement.jobs.transitions import STUCK_MESSAGE, count_failed_try, locked
 from enhancement.models import ImageEnhancementJob, JobStatus
@@ -99,7 +100,8 @@ def recover_stuck_jobs(*, now: datetime | None = None) -> SweepReport:
             enqueue_job(job_id, priority=user_id in priority_users)
             setattr(report, counter, getattr(report, counter) + 1)
     if any(report.as_dict().values()):
-        logger.info("enhancement sweep: %s", report.as_dict())
+        # Quiet when there was nothing to do: a sweep runs every 30 seconds.
+        log_event(logger, "sweep.done", now=True, **report.as_dict())
     return report
 
 
@@ -118,11 +120,9 @@ def _recover_dead_workers(*, now: datetime, report: SweepReport) -> None:
                 or not ImageEnhancementJob.objects.filter(dead_worker(now), pk=job_id).exists()
             ):
                 continue  # finished, or its worker renewed the lease meanwhile
-            job = count_failed_try(job, message=STUCK_MESSAGE, now=now)
+            # Its worker is gone: due again at once (or refunded after its last try).
+            job = count_failed_try(job, message=STUCK_MESSAGE, now=now, recovered=True)
             if job.status == JobStatus.FAILED:
-                # Its worker is gone: due at once.
-                job.next_attempt_at = now
-                job.save(update_fields=["next_attempt_at", "updated_at"])
                 enqueue_on_commit(job.pk, priority=user_id in priority_users)
                 report.recovered += 1
             else:

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from billing import selectors as billing
+from core.logging import log_event
 from core.text import times
 from enhancement import imaging, storage
 from enhancement.engines import EngineError, EngineResult, PermanentEngineError
@@ -88,6 +89,18 @@ def retry_delay(retry_count: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.ENHANCEMENT_RETRY_MAX_SECONDS))
 
 
+def job_fields(job: ImageEnhancementJob) -> dict:
+    """The ids a job's log lines carry (never a key, a URL or an e-mail address)."""
+    return {"job_id": job.pk, "image_id": job.image_id, "user_id": job.user_id, "tier": job.tier}
+
+
+def attempt_seconds(job: ImageEnhancementJob, now: datetime) -> float | None:
+    """How long the current attempt has run (None if it never started)."""
+    if job.processing_started_at is None:
+        return None
+    return round((now - job.processing_started_at).total_seconds(), 3)
+
+
 def locked(job_id: str) -> ImageEnhancementJob | None:
     """The job row, locked until the end of the caller's transaction (None if it is gone)."""
     return ImageEnhancementJob.objects.select_for_update().filter(pk=job_id).first()
@@ -114,8 +127,13 @@ def refund_locked(
     message: str,
     now: datetime,
     actor: AbstractBaseUser | None = None,
+    cause: str = "refunded",
+    event: str = "job.refunded",
+    attempt: int | None = None,
 ) -> ImageEnhancementJob:
-    """Move a locked job to REFUNDED and give its tokens back, in the caller's transaction."""
+    """Move a locked job to REFUNDED and give its tokens back, in the caller's transaction.
+    Logs `event` (with `cause`: staff, cancelled, deleted, permanent_error, gave_up,
+    worker_lost) once it commits."""
     was_processing = job.status == JobStatus.PROCESSING
     job.status = JobStatus.REFUNDED
     job.error_message = message
@@ -136,6 +154,17 @@ def refund_locked(
         idempotency_key=f"refund:job:{job.pk}",
     )
     transaction.on_commit(partial(job_finished.send, sender=ImageEnhancementJob, job_id=job.pk))
+    log_event(
+        logger,
+        event,
+        **job_fields(job),
+        outcome="refunded",
+        cause=cause,
+        attempt=attempt or (job.retry_count + 1 if was_processing else None),
+        duration=attempt_seconds(job, now) if was_processing else None,
+        tokens_refunded=job.tokens_cost,
+        actor_id=actor.pk if actor is not None else None,
+    )
     return job
 
 
@@ -162,7 +191,7 @@ def refund_job(
             return job_row
         if job_row.status == JobStatus.COMPLETED:
             raise JobNotRefundable(job_row)
-        return refund_locked(job_row, message=reason, now=now, actor=actor)
+        return refund_locked(job_row, message=reason, now=now, actor=actor, cause="staff")
 
 
 def delete_job(
@@ -185,7 +214,7 @@ def delete_job(
         if job_row is None:
             return
         if job_row.status not in (JobStatus.COMPLETED, JobStatus.REFUNDED):
-            job_row = refund_locked(job_row, message=reason, now=now, actor=actor)
+            job_row = refund_locked(job_row, message=reason, now=now, actor=actor, cause="deleted")
         job_row.delete()
 
 
@@ -204,7 +233,7 @@ def cancel_job(
             return job_row
         if job_row.status not in (JobStatus.PENDING, JobStatus.FAILED):
             raise JobNotCancellable(job_row)
-        return refund_locked(job_row, message=CANCELLED_MESSAGE, now=now)
+        return refund_locked(job_row, message=CANCELLED_MESSAGE, now=now, cause="cancelled")
 
 
 def retry_job(
@@ -223,6 +252,7 @@ def retry_job(
         _log_staff_action(job_row, action="retry", actor=actor, now=now)
         job_row.save(update_fields=["next_attempt_at", "staff_actions", "updated_at"])
         enqueue_on_commit(job_row.pk, priority=billing.has_priority(job_row.user_id))
+        log_event(logger, "job.retried", **job_fields(job_row), actor_id=actor.pk)
         return job_row
 
 
@@ -318,15 +348,21 @@ def complete_job(
             transaction.on_commit(
                 partial(job_finished.send, sender=ImageEnhancementJob, job_id=job_row.pk)
             )
+            log_event(
+                logger,
+                "job.completed",
+                **job_fields(job_row),
+                attempt=job_row.retry_count + 1,
+                engine=engine,
+                duration=attempt_seconds(job_row, now),
+            )
             return job_row
     # Finished meanwhile: keep only what the job row names.
     named = set()
     if job_row is not None:
         named = {job_row.enhanced_r2_key.name, job_row.enhanced_preview_r2_key.name} - {None, ""}
     transaction.on_commit(partial(storage.delete_keys, [k for k in written if k not in named]))
-    logger.info(
-        "job %s finished meanwhile (%s); result discarded", job.pk, job_row and job_row.status
-    )
+    log_event(logger, "job.result_discarded", **job_fields(job), status=job_row and job_row.status)
     return job_row or job
 
 
@@ -353,22 +389,41 @@ def fail_job(
             job.engine = engine
         message = error.user_message if isinstance(error, EngineError) else UNEXPECTED_MESSAGE
         if isinstance(error, PermanentEngineError):
-            return refund_locked(job, message=message, now=now)
+            return refund_locked(job, message=message, now=now, cause="permanent_error")
         return count_failed_try(job, message=message, now=now)
 
 
 def count_failed_try(
-    job: ImageEnhancementJob, *, message: str, now: datetime
+    job: ImageEnhancementJob, *, message: str, now: datetime, recovered: bool = False
 ) -> ImageEnhancementJob:
     """A transient failure of a locked PROCESSING job: FAILED and due again after the back-off,
-    or REFUNDED when that was the last try."""
+    or REFUNDED when that was the last try. `recovered`: the sweeper took the job from a dead
+    worker; it is due again at once, and the line logged is `job.recovered`."""
+    duration = attempt_seconds(job, now)
     tries = job.retry_count + 1
     job.retry_count = min(tries, job.max_retries)
+    event = "job.recovered" if recovered else "job.failed"
     if tries >= job.max_retries:
-        return refund_locked(job, message=GAVE_UP_MESSAGE.format(tries=times(tries)), now=now)
+        return refund_locked(
+            job,
+            message=GAVE_UP_MESSAGE.format(tries=times(tries)),
+            now=now,
+            cause="worker_lost" if recovered else "gave_up",
+            event="job.recovered" if recovered else "job.refunded",
+            attempt=tries,
+        )
     job.status = JobStatus.FAILED
     job.error_message = message
-    job.next_attempt_at = now + retry_delay(tries)
+    job.next_attempt_at = now if recovered else now + retry_delay(tries)
     job.processing_completed_at = now
     job.save(update_fields=_FAILED_TRY_FIELDS)
+    log_event(
+        logger,
+        event,
+        **job_fields(job),
+        outcome="retry",
+        attempt=tries,
+        duration=duration,
+        retry_at=job.next_attempt_at.isoformat(),
+    )
     return job

@@ -9,6 +9,7 @@ from dataclasses import replace
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from core.logging import log_event
 from enhancement import imaging, storage
 from enhancement.engines import (
     EngineResult,
@@ -17,7 +18,13 @@ from enhancement.engines import (
     get_engine,
 )
 from enhancement.jobs.tiers import tier_spec
-from enhancement.jobs.transitions import claim_job, complete_job, fail_job, renew_lease
+from enhancement.jobs.transitions import (
+    claim_job,
+    complete_job,
+    fail_job,
+    job_fields,
+    renew_lease,
+)
 from enhancement.models import EnhancedImage, ImageEnhancementJob
 
 logger = logging.getLogger(__name__)
@@ -39,6 +46,7 @@ def process_job(*, job_id: str) -> str:
     job = ImageEnhancementJob.objects.select_related("image").filter(pk=job_id).first()
     if job is None:
         return "gone"
+    log_event(logger, "job.processing", **job_fields(job), attempt=job.retry_count + 1)
     engine_name = ""
     try:
         with Lease(job_id=job_id, claimed_at=claimed_at):
@@ -53,7 +61,15 @@ def process_job(*, job_id: str) -> str:
             result = _with_photo_metadata(result, original)
             job = complete_job(job=job, result=result, engine=engine_name)
     except (TransientEngineError, PermanentEngineError) as exc:
-        logger.warning("job %s attempt failed: %s", job_id, exc)
+        log_event(
+            logger,
+            "job.attempt_failed",
+            level=logging.WARNING,
+            now=True,
+            job_id=job_id,
+            error=type(exc).__name__,
+            detail=str(exc),
+        )
         job = fail_job(job_id=job_id, error=exc, claimed_at=claimed_at, engine=engine_name)
     except Exception as exc:
         # Never leave a job PROCESSING: an unexpected error counts as a transient failure.
