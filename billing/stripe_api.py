@@ -107,6 +107,17 @@ def subscriptions_of(customer_id: str) -> list[dict]:
     return page["data"]
 
 
+def invoices_of(subscription_id: str) -> list[dict]:
+    """The subscription's invoices, newest first: the latest 100, more than eight years of
+    monthly periods."""
+    page = _call(
+        "the invoices",
+        _client().v1.invoices.list,
+        {"subscription": subscription_id, "limit": 100},
+    )
+    return page["data"]
+
+
 def retrieve_price(price_id: str) -> dict:
     return _call("a price", _client().v1.prices.retrieve, price_id)
 

@@ -17,8 +17,11 @@ subscription is ACTIVE or TRIALING (`billing.selectors`).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -26,7 +29,13 @@ from djstripe.models import Customer, Price
 
 from billing import checkout_hooks, rollover, stripe_api
 from billing import stripe_objects as objects
-from billing.errors import AlreadySubscribed, NoCustomer, NotForSale, PaymentsNotConfigured
+from billing.errors import (
+    AlreadySubscribed,
+    NoCustomer,
+    NotForSale,
+    PaymentsNotConfigured,
+    StripeUnavailable,
+)
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
 from billing.selectors import LIVE_STATUSES
 from tokens import services as tokens
@@ -330,3 +339,54 @@ def resync_customer(*, user, actor) -> Subscription | None:
             row.save(update_fields=["staff_actions", "updated_at"])
     logger.info("Staff %s re-synced the Stripe customer of %s", actor.pk, user.pk)
     return row
+
+
+# --- housekeeping -----------------------------------------------------------------------------
+@dataclass
+class SyncRun:
+    checked: int = 0  # live subscriptions whose period had ended without a renewal
+    caught_up: int = 0  # of which this run granted a paid period's tokens
+    failed: list[str] = field(default_factory=list)  # subscription ids Stripe did not answer for
+
+
+def overdue(*, now=None):
+    """Live subscriptions (and past-due ones, which a late payment revives) whose period ended
+    more than `SUBSCRIPTION_SYNC_GRACE_MINUTES` ago: a renewal's webhooks went missing."""
+    cutoff = (now or timezone.now()) - dt.timedelta(
+        minutes=settings.SUBSCRIPTION_SYNC_GRACE_MINUTES
+    )
+    return Subscription.objects.filter(
+        status__in=(*LIVE_STATUSES, SubscriptionStatus.PAST_DUE),
+        current_period_end__lte=cutoff,
+    ).order_by("current_period_end", "pk")
+
+
+def _period_start(invoice: dict) -> tuple[float, int]:
+    line = objects.invoice_period_line(invoice)
+    start = objects.line_period(line)[0] if line else None
+    return (start.timestamp() if start else 0.0, invoice.get("created") or 0)
+
+
+def sync_overdue(*, now=None) -> SyncRun:
+    """Catch up on missed webhooks: read each overdue subscription and its invoices from Stripe
+    again, follow the subscription (`sync_subscription`) and grant every paid period not yet
+    granted, oldest first (`grant_invoice`). Safe beside the webhooks, the schedule and another
+    run: a period grants once, under the row's lock and keyed by its invoice, whichever path
+    gets there first. A subscription Stripe does not answer for is left for the next run."""
+    run = SyncRun()
+    for row in overdue(now=now):
+        run.checked += 1
+        granted_until = row.tokens_period_start
+        try:
+            sync_subscription(stripe_api.retrieve_subscription(row.stripe_subscription_id))
+            invoices = stripe_api.invoices_of(row.stripe_subscription_id)
+            for invoice in sorted(invoices, key=_period_start):
+                grant_invoice(invoice)
+        except StripeUnavailable:
+            logger.warning("Subscription %s: Stripe did not answer", row.stripe_subscription_id)
+            run.failed.append(row.stripe_subscription_id)
+            continue
+        row.refresh_from_db(fields=["tokens_period_start"])
+        if row.tokens_period_start != granted_until:
+            run.caught_up += 1
+    return run

@@ -346,6 +346,9 @@ STRIPE_MAX_NETWORK_RETRIES = non_negative_int("STRIPE_MAX_NETWORK_RETRIES", 2)
 # this long.
 BILLING_SUCCESS_POLL_SECONDS = positive_int("BILLING_SUCCESS_POLL_SECONDS", 2)
 BILLING_WEBHOOK_LATE_SECONDS = positive_int("BILLING_WEBHOOK_LATE_SECONDS", 30)
+# Housekeeping (`manage.py sync_subscriptions`, and its hourly schedule): a live subscription
+# whose period ended this long ago without its renewal arriving is read from Stripe again.
+SUBSCRIPTION_SYNC_GRACE_MINUTES = positive_int("SUBSCRIPTION_SYNC_GRACE_MINUTES", 120)
 # The plans a fresh install sells (`manage.py seed`). max_rollover 0 = unlimited. Paid tiers
 # above Hobby get the priority queue; Studio also gets the API.
 DEFAULT_SUBSCRIPTION_PLANS = [
