@@ -7,6 +7,7 @@ resubmission, two racing requests) finds the job(s) the first one made and spend
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,6 +15,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 
 from billing import selectors as billing
+from core.logging import log_event
 from enhancement.jobs import LEDGER_SOURCE
 from enhancement.jobs.errors import (
     BatchTooLarge,
@@ -26,6 +28,8 @@ from enhancement.jobs.queue import enqueue_on_commit
 from enhancement.jobs.tiers import tier_cost, tier_label
 from enhancement.models import EnhancedImage, ImageEnhancementJob, JobStatus
 from tokens import services as tokens
+
+logger = logging.getLogger(__name__)
 
 
 def _own_order(*, user: AbstractBaseUser, request_key: str) -> ImageEnhancementJob | None:
@@ -84,6 +88,16 @@ def _create_paid_job(
         idempotency_key=f"spend:job:{job.pk}",
     )
     enqueue_on_commit(job.pk, priority=priority)
+    log_event(
+        logger,
+        "job.created",
+        job_id=job.pk,
+        image_id=image.pk,
+        user_id=user.pk,
+        tier=tier,
+        tokens_spent=cost,
+        priority=priority,
+    )
     return job
 
 
