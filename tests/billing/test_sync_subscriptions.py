@@ -161,3 +161,19 @@ def test_runs_and_the_webhook_at_the_same_time_grant_once(
     assert all(result in ([], 200) for result in results), results
     assert balance(user) == 200
     assert len(invoice_grants(user)) == 2
+
+
+def test_the_migration_leaves_one_hourly_schedule_of_a_real_function():
+    import importlib
+
+    from django.apps import apps as django_apps
+    from django.utils.module_loading import import_string
+    from django_q.models import Schedule
+
+    migration = importlib.import_module("billing.migrations.0004_subscription_sync_schedule")
+    migration.create_schedule(django_apps, None)
+    migration.create_schedule(django_apps, None)
+
+    schedule = Schedule.objects.get(name=migration.SCHEDULE_NAME)
+    assert (schedule.schedule_type, schedule.repeats) == (Schedule.HOURLY, -1)
+    assert import_string(schedule.func) is tasks.sync_overdue_subscriptions
