@@ -19,6 +19,7 @@ from billing import bonuses, checkout_hooks, stripe_api
 from billing.errors import NotForSale
 from billing.models import StripePayment, StripePaymentStatus
 from billing.stripe_objects import amount, object_id
+from core.logging import log_event
 from tokens import services as tokens
 from tokens.models import TokensPackage, TokenTransactionType
 
@@ -32,6 +33,17 @@ DONE = (StripePaymentStatus.SUCCEEDED, StripePaymentStatus.REFUNDED)
 
 def grant_key(session_id: str) -> str:
     return f"stripe:checkout:{session_id}"
+
+
+def _payment_fields(payment: StripePayment) -> dict:
+    """The ids a payment's log lines carry (Stripe's ids are references, not secrets)."""
+    return {
+        "payment_id": payment.pk,
+        "user_id": payment.user_id,
+        "package_id": payment.package_id,
+        "checkout_session_id": payment.stripe_checkout_session_id,
+        "payment_intent_id": payment.stripe_payment_intent_id,
+    }
 
 
 # --- starting Checkout ------------------------------------------------------------------------
@@ -75,7 +87,13 @@ def _purchase_of(session: dict):
     session is not one, or names a user or pack that does not exist."""
     metadata = session.get("metadata") or {}
     if session.get("mode") != "payment" or metadata.get("kind") != PACK:
-        logger.info("Checkout session %s is not a pack purchase: ignored", session.get("id"))
+        log_event(
+            logger,
+            "payment.ignored",
+            now=True,
+            reason="not_a_pack",
+            checkout_session_id=session.get("id"),
+        )
         return None
     user = get_user_model().objects.filter(pk=metadata.get("user_id")).first()
     package = TokensPackage.objects.filter(pk=metadata.get("package_id")).first()
@@ -84,12 +102,17 @@ def _purchase_of(session: dict):
     except ValueError:
         pack_tokens = 0
     if user is None or package is None or pack_tokens <= 0:
-        logger.error(
-            "Checkout session %s names user %r, pack %r, %r tokens: not fulfilled",
-            session.get("id"),
-            metadata.get("user_id"),
-            metadata.get("package_id"),
-            metadata.get("tokens"),
+        log_event(
+            logger,
+            "payment.unfulfillable",
+            level=logging.ERROR,
+            now=True,
+            checkout_session_id=session.get("id"),
+            user_id=str(metadata.get("user_id")),
+            user_found=user is not None,
+            package_id=str(metadata.get("package_id")),
+            package_found=package is not None,
+            pack_tokens=str(metadata.get("tokens")),
         )
         return None
     return user, package, pack_tokens
@@ -144,6 +167,7 @@ def fulfil_checkout_session(session: dict) -> StripePayment | None:
         payment.stripe_payment_intent_id = object_id(session.get("payment_intent"))
         if session.get("payment_status") not in PAID:
             payment.save(update_fields=["stripe_payment_intent_id", "updated_at"])
+            log_event(logger, "payment.pending", **_payment_fields(payment))
             return payment
         found = bonuses.bonuses_for(
             bonuses.Purchase(
@@ -180,7 +204,16 @@ def fulfil_checkout_session(session: dict) -> StripePayment | None:
             metadata={"pack": package.name, "checkout_session": session["id"]},
             idempotency_key=grant_key(session["id"]),
         )
-        logger.info("Payment %s: %s tokens granted to %s", payment.pk, total, user.pk)
+        log_event(
+            logger,
+            "payment.paid",
+            **_payment_fields(payment),
+            amount=str(payment.amount_usd),
+            currency=payment.currency,
+            tokens_granted=total,
+            pack_tokens=pack_tokens,
+            bonus_tokens=total - pack_tokens,
+        )
         if charge.get("amount_refunded"):
             # refunded before this fulfilment (its charge.refunded found no payment then)
             _account_refund(payment, charge)
@@ -198,6 +231,7 @@ def fail_checkout_session(session: dict) -> StripePayment | None:
         if payment.status == StripePaymentStatus.PENDING:
             payment.status = StripePaymentStatus.FAILED
             payment.save(update_fields=["status", "updated_at"])
+            log_event(logger, "payment.failed", **_payment_fields(payment))
         return payment
 
 
@@ -239,11 +273,25 @@ def record_refund(charge: dict) -> StripePayment | None:
     with transaction.atomic():
         payment = _locked_payment_of_intent(object_id(charge.get("payment_intent")))
         if payment is None:
-            logger.info("Refund of charge %s, which paid no pack (yet): ignored", charge.get("id"))
+            log_event(
+                logger,
+                "payment.refund_ignored",
+                now=True,
+                reason="no_pack",
+                charge_id=charge.get("id"),
+            )
             return None
         if payment.status not in DONE:
             # Not granted yet: its fulfilment reads the charge and accounts for the refund.
-            logger.warning("Refund of payment %s in state %s", payment.pk, payment.status)
+            log_event(
+                logger,
+                "payment.refund_early",
+                level=logging.WARNING,
+                now=True,
+                **_payment_fields(payment),
+                status=payment.status,
+                charge_id=charge.get("id"),
+            )
             return payment
         _account_refund(payment, charge)
         return payment
@@ -264,6 +312,15 @@ def _account_refund(payment: StripePayment, charge: dict) -> None:
     _take_back(payment, target=target, reason="refund", stripe_id=charge["id"])
     payment.status = StripePaymentStatus.REFUNDED
     payment.save()
+    log_event(
+        logger,
+        "payment.refunded",
+        **_payment_fields(payment),
+        charge_id=charge["id"],
+        amount_refunded=str(payment.amount_refunded),
+        currency=payment.currency,
+        tokens_clawed_back=payment.tokens_clawed_back,
+    )
 
 
 def record_dispute(dispute: dict) -> StripePayment | None:
@@ -275,7 +332,13 @@ def record_dispute(dispute: dict) -> StripePayment | None:
     with transaction.atomic():
         payment = _locked_payment_of_intent(intent_id)
         if payment is None:
-            logger.info("Lost dispute %s paid no pack: ignored", dispute.get("id"))
+            log_event(
+                logger,
+                "payment.dispute_ignored",
+                now=True,
+                reason="no_pack",
+                dispute_id=dispute.get("id"),
+            )
             return None
         if payment.status not in DONE:
             return payment
@@ -289,4 +352,11 @@ def record_dispute(dispute: dict) -> StripePayment | None:
             "dispute_status": "lost",
         }
         payment.save()
+        log_event(
+            logger,
+            "payment.dispute_lost",
+            **_payment_fields(payment),
+            dispute_id=dispute["id"],
+            tokens_clawed_back=payment.tokens_clawed_back,
+        )
         return payment

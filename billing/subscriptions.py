@@ -38,6 +38,7 @@ from billing.errors import (
 )
 from billing.models import Subscription, SubscriptionPlan, SubscriptionStatus
 from billing.selectors import LIVE_STATUSES
+from core.logging import log_event
 from tokens import services as tokens
 from tokens.models import TokenTransactionType
 
@@ -218,6 +219,15 @@ def _grant_upgrade(row: Subscription) -> None:
     row.tokens_per_month = plan.tokens_per_month
     if plan.max_rollover == 0 or plan.max_rollover >= row.rollover_tokens:
         row.max_rollover = plan.max_rollover
+    log_event(
+        logger,
+        "subscription.upgrade_granted",
+        subscription_id=row.pk,
+        stripe_subscription_id=row.stripe_subscription_id,
+        user_id=row.user_id,
+        plan=plan.name,
+        tokens_granted=difference,
+    )
 
 
 def _row_for_subscription(subscription_id: str) -> Subscription | None:
@@ -300,6 +310,21 @@ def grant_invoice(invoice: dict) -> Subscription | None:
             )
         _grant_upgrade(row)
         row.save()
+        log_event(
+            logger,
+            "subscription.invoice_paid",
+            subscription_id=row.pk,
+            stripe_subscription_id=subscription_id,
+            user_id=row.user_id,
+            invoice_id=invoice["id"],
+            plan=plan.name,
+            amount=str(objects.amount(invoice.get("amount_paid"), invoice.get("currency"))),
+            currency=invoice.get("currency"),
+            tokens_granted=renewal.grant,
+            tokens_unused=renewal.unused,
+            rollover_tokens=renewal.rollover_tokens,
+            period_start=start.isoformat(),
+        )
         return row
 
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 import logging
 
 from djstripe import models as djstripe_models
+from djstripe import signals as djstripe_signals
 from djstripe.signals import WEBHOOK_SIGNALS
 
 from billing import payments, stripe_api, subscriptions
 from billing.stripe_objects import invoice_subscription_id, object_id
+from core.logging import log_event
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +30,15 @@ def _fresh(event, model) -> dict | None:
     data = (event.data or {}).get("object") or {}
     row = model.objects.filter(id=data.get("id")).first() if data.get("id") else None
     if row is None:
-        logger.warning("Stripe event %s (%s): no current object; ignored", event.id, event.type)
+        log_event(
+            logger,
+            "webhook.ignored",
+            level=logging.WARNING,
+            now=True,
+            event_id=event.id,
+            event_type=event.type,
+            reason="no_current_object",
+        )
         return None
     return row.stripe_data
 
@@ -51,7 +61,12 @@ def on_checkout_payment_failed(sender, event, **kwargs):
 
 def on_checkout_expired(sender, event, **kwargs):
     # Nothing was paid and nothing was recorded: the pricing page simply stays as it was.
-    logger.info("Checkout session %s expired", (event.data or {}).get("object", {}).get("id"))
+    log_event(
+        logger,
+        "payment.checkout_expired",
+        now=True,
+        checkout_session_id=(event.data or {}).get("object", {}).get("id"),
+    )
 
 
 def on_subscription_changed(sender, event, **kwargs):
@@ -109,10 +124,73 @@ RECEIVERS = {
 }
 
 
+# --- one log line per webhook: received (or rejected), then processed, ignored or failed ------
+# Only the event's id and type, and dj-stripe's trigger row: never the payload, its headers or
+# the signature.
+def _event_of(trigger) -> dict:
+    body = trigger.json_body if isinstance(trigger.json_body, dict) else {}
+    return {
+        "event_id": str(body.get("id") or "") or None,
+        "event_type": str(body.get("type") or "") or None,
+        "trigger_id": trigger.pk,
+    }
+
+
+def on_webhook_validated(sender, instance, valid, **kwargs):
+    # Logged at once: a receipt is a fact whether or not the processing commits.
+    log_event(
+        logger,
+        "webhook.received" if valid else "webhook.rejected",
+        level=logging.INFO if valid else logging.WARNING,
+        now=True,
+        **_event_of(instance),
+    )
+
+
+def on_webhook_processing(sender, instance, **kwargs):
+    event_id = _event_of(instance)["event_id"]
+    # dj-stripe processes an event id once; a repeated delivery is acknowledged and logged so.
+    instance._billing_seen_before = bool(
+        event_id and djstripe_models.Event.objects.filter(id=event_id).exists()
+    )
+
+
+def on_webhook_processed(sender, instance, **kwargs):
+    fields = _event_of(instance)
+    if getattr(instance, "_billing_seen_before", False):
+        outcome = "webhook.duplicate"
+    elif fields["event_type"] in RECEIVERS:
+        outcome = "webhook.processed"
+    else:
+        outcome = "webhook.ignored"  # stored by dj-stripe; billing does nothing with its type
+    log_event(logger, outcome, **fields)  # after dj-stripe's transaction commits
+
+
+def on_webhook_failed(sender, instance, exception, **kwargs):
+    # Rolled back: Stripe delivers it again. The exception's type only (its text may quote
+    # Stripe's answer); the traceback is on dj-stripe's trigger row.
+    log_event(
+        logger,
+        "webhook.failed",
+        level=logging.ERROR,
+        now=True,
+        **_event_of(instance),
+        error=type(exception).__name__,
+    )
+
+
 def connect() -> None:
     """Connect billing's receivers to dj-stripe's event signals (once; dj-stripe's own handlers
-    were connected first, so the object is synced before billing reads it)."""
+    were connected first, so the object is synced before billing reads it), and the webhook's
+    log lines to dj-stripe's processing signals."""
     for event_type, receiver in RECEIVERS.items():
         WEBHOOK_SIGNALS[event_type].connect(
             receiver, dispatch_uid=f"billing:{event_type}", weak=False
         )
+    for signal, receiver in (
+        (djstripe_signals.webhook_post_validate, on_webhook_validated),
+        (djstripe_signals.webhook_pre_process, on_webhook_processing),
+        (djstripe_signals.webhook_post_process, on_webhook_processed),
+        (djstripe_signals.webhook_processing_error, on_webhook_failed),
+    ):
+        signal.connect(receiver, dispatch_uid=f"billing:log:{receiver.__name__}", weak=False)
