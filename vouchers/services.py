@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from billing import bonuses, checkout_hooks
 from billing import selectors as billing_selectors
+from core.logging import log_event
 from tokens import services as tokens
 from tokens.models import TokenTransactionType
 from vouchers.models import (
@@ -200,7 +201,16 @@ def redeem(*, user, code: str, now: dt.datetime | None = None) -> Outcome:
                 balance = entry.balance_after
             else:
                 balance = tokens.get_balance(user)
-            logger.info("Voucher %s redeemed by %s", voucher.pk, user.pk)
+            # Ids and the kind only: a code is a bearer secret.
+            log_event(
+                logger,
+                "voucher.redeemed",
+                redemption_id=redemption.pk,
+                voucher_id=voucher.pk,
+                user_id=user.pk,
+                kind=voucher.type,
+                tokens_granted=redemption.tokens_granted,
+            )
             return Outcome(redemption=redemption, voucher=voucher, balance=balance)
     # outside the atomic block, so the status correction above is kept
     raise refusal
@@ -251,8 +261,15 @@ def bonus_for_purchase(purchase: bonuses.Purchase) -> None:
         },
         idempotency_key=f"voucher:bonus:{redemption.pk}",
     )
-    logger.info(
-        "Voucher bonus %s: %s tokens on %s", redemption.pk, extra, purchase.checkout_session_id
+    log_event(
+        logger,
+        "voucher.bonus_applied",
+        redemption_id=redemption.pk,
+        voucher_id=redemption.voucher_id,
+        user_id=purchase.user_id,
+        kind=VoucherType.PERCENTAGE_BONUS,
+        payment_id=purchase.payment_id,
+        tokens_granted=extra,
     )
     return None
 
@@ -278,6 +295,15 @@ def settle_trials(*, user_id: str) -> None:
                 redemption.applied_at = timezone.now()
                 redemption.applied_to = subscription.stripe_subscription_id or ""
                 redemption.save(update_fields=["applied_at", "applied_to"])
+                log_event(
+                    logger,
+                    "voucher.trial_applied",
+                    redemption_id=redemption.pk,
+                    voucher_id=redemption.voucher_id,
+                    user_id=user_id,
+                    kind=VoucherType.SUBSCRIPTION_TRIAL,
+                    stripe_subscription_id=redemption.applied_to,
+                )
                 break
 
 
