@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db import models
 
-from accounts.models import User
+from accounts.models import DataExport, User
 
 
 class UserCreationAdminForm(AdminUserCreationForm):
@@ -123,3 +123,22 @@ class UserAdmin(DjangoUserAdmin):
         if "email" in form.base_fields:
             form.base_fields["email"].required = True  # null in the schema, needed to sign in
         return form
+
+
+@admin.register(DataExport)
+class DataExportAdmin(admin.ModelAdmin):
+    """Users' "Download my data" exports: their state, never their contents. Deleting one
+    deletes its zip (after the commit)."""
+
+    list_display = ("id", "user", "status", "size_bytes", "created_at", "expires_at")
+    list_filter = ("status",)
+    search_fields = ("id", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = [f.name for f in DataExport._meta.fields]
+    ordering = ("-created_at",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,9 +1,11 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.fields import IdField
+from core.fields import IdField, TimestampedModel
 from core.validators import no_control_characters
 
 PUBLIC_NAME_FALLBACK = "A Lumen member"
@@ -75,3 +77,64 @@ class User(AbstractBaseUser, PermissionsMixin):
         """How this user is named to anyone else: the public name they chose, or a neutral
         label. Never any part of the e-mail address or the account's real name."""
         return self.public_name or PUBLIC_NAME_FALLBACK
+
+
+class DataExportStatus(models.TextChoices):
+    PENDING = "PENDING", "Waiting for a worker"
+    RUNNING = "RUNNING", "Being prepared"
+    READY = "READY", "Ready to download"
+    FAILED = "FAILED", "Failed"
+    EXPIRED = "EXPIRED", "Expired"
+
+
+# The states of an export still being made: at most one per user at a time.
+DATA_EXPORT_ACTIVE = (DataExportStatus.PENDING, DataExportStatus.RUNNING)
+
+
+class DataExport(TimestampedModel):
+    """One "Download my data": a zip of everything the user has here, built by a worker
+    (`accounts.exports.builder`), kept at `storage_key` until `expires_at`, then deleted by the
+    sweep. The stored zip follows the row: however a row is deleted (the user's account, a
+    newer export, the admin), its file goes after the commit (`accounts.exports.signals`)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="data_exports"
+    )
+    status = models.CharField(
+        max_length=16, choices=DataExportStatus.choices, default=DataExportStatus.PENDING
+    )
+    # The zip's key in the default storage (under `exports/<id>/`), set when it is READY.
+    storage_key = models.CharField(max_length=500, blank=True, default="")
+    size_bytes = models.PositiveBigIntegerField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # What the user is told when it FAILED (short, never a stack trace).
+    error_message = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["user", "created_at"], name="dataexport_user_created_idx"),
+            models.Index(fields=["status", "expires_at"], name="dataexport_status_expires_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(status__in=["PENDING", "RUNNING"]),
+                name="dataexport_one_active_per_user",
+                violation_error_message="An export is already being prepared.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="READY")
+                | (~Q(storage_key="") & Q(expires_at__isnull=False) & Q(size_bytes__isnull=False)),
+                name="dataexport_ready_has_file",
+            ),
+        ]
+
+    def __str__(self):
+        return f"export {self.pk} of {self.user_id} ({self.status})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in DATA_EXPORT_ACTIVE

@@ -103,6 +103,24 @@ def read_bytes(key: str) -> bytes:
         return fh.read()
 
 
+def open_stream(key: str):
+    """The object at `key` as a binary file to read in chunks (close it when done; a context
+    manager). Local: the file itself. S3: the response body as it arrives (django-storages'
+    own `open()` would first copy the whole object into memory). Raises `FileNotFoundError`
+    for a missing object."""
+    storage = get_storage()
+    if is_local():
+        return storage.open(key, "rb")
+    from botocore.exceptions import ClientError
+
+    try:
+        return storage.bucket.Object(key).get()["Body"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+            raise FileNotFoundError(key) from exc
+        raise
+
+
 def delete_keys(keys) -> None:
     storage = get_storage()
     for key in keys:

@@ -27,6 +27,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models.signals import post_save
 from django.utils import timezone
 
+from accounts.models import DataExport, DataExportStatus
 from albums.models import Album, AlbumImage, AlbumPrivacy, DailyView, Unpublication
 from billing.models import (
     StripePayment,
@@ -101,6 +102,27 @@ def verified_user(email: str = "alice@example.com"):
     user = UserFactory(email=email)
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
+
+
+class DataExportFactory(factory.django.DjangoModelFactory):
+    """A "Download my data" export waiting for its worker (a row only). `ready=True` gives a
+    READY row naming a zip that was never stored (for its file, build it with the builder)."""
+
+    class Meta:
+        model = DataExport
+
+    class Params:
+        ready = factory.Trait(
+            status=DataExportStatus.READY,
+            storage_key=factory.LazyAttribute(lambda o: f"exports/{o.id}/lumen-export.zip"),
+            size_bytes=1234,
+            finished_at=factory.LazyFunction(timezone.now),
+            expires_at=factory.LazyFunction(lambda: timezone.now() + timedelta(days=7)),
+        )
+
+    id = factory.LazyFunction(new_id)
+    user = factory.SubFactory(UserFactory)
+    status = DataExportStatus.PENDING
 
 
 # --- tokens -----------------------------------------------------------------------------------

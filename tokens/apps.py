@@ -7,4 +7,7 @@ class TokensConfig(AppConfig):
     verbose_name = "Tokens"
 
     def ready(self):
-        from tokens import signals  # noqa: F401
+        from tokens import data_export, signals  # noqa: F401
+
+        # Its part of "Download my data" (accounts.exports.sections).
+        data_export.register()

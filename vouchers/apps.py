@@ -21,3 +21,7 @@ class VouchersConfig(AppConfig):
         ledger_sources.register("voucher", label="Voucher", known_ids=_known_redemptions)
         bonuses.register("vouchers", services.bonus_for_purchase)
         checkout_hooks.register("vouchers", services.extras_for_checkout)
+        # Its part of "Download my data" (accounts.exports.sections).
+        from vouchers import data_export
+
+        data_export.register()

@@ -1,0 +1,93 @@
+"""The data export on the S3 storage (production: R2 through django-storages) against moto's
+server on loopback: originals and results are read from the bucket as streams, the zip is stored
+there, the download is a short-lived signed URL that names the file, and the zip goes with its
+row."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from accounts.exports import files, services, tasks
+from accounts.models import DataExport, DataExportStatus
+from enhancement import storage
+from enhancement.models import JobStatus
+from tests import images
+from tests.factories import ImageEnhancementJobFactory, stored_image
+from tests.fakes import s3
+
+if not s3.moto_available():  # pragma: no cover
+    pytest.skip(
+        "moto[server] is not installed: the S3 storage path is not tested", allow_module_level=True
+    )
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    with s3.s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def bucket(s3_endpoint, settings):
+    name = s3.create_bucket(s3_endpoint)
+    settings.STORAGES = {**settings.STORAGES, "default": s3.s3_storage_settings(s3_endpoint, name)}
+    assert not storage.is_local() and not files.is_local()
+    return name
+
+
+def test_an_export_on_s3_streams_from_and_to_the_bucket(
+    user, owner_client, stranger_client, s3_endpoint, bucket, django_capture_on_commit_callbacks
+):
+    image = stored_image(user, name="Harbour.jpg")
+    job = ImageEnhancementJobFactory(image=image, status=JobStatus.COMPLETED)
+    result = images.jpeg_bytes(90, 70, quality=60)
+    storage.save_bytes(job.enhanced_r2_key.name, result)
+
+    export = services.request_export(user=user)
+    assert tasks.build_data_export(export.pk) == "ready"
+    export.refresh_from_db()
+
+    assert export.status == DataExportStatus.READY
+    assert s3.list_keys(s3_endpoint, bucket, "exports/") == [export.storage_key]
+    # private like every object: no signature, no zip
+    assert s3.fetch(f"{s3_endpoint}/{bucket}/{export.storage_key}")[0] == 403
+
+    response = owner_client.get(services.download_path(export))
+    assert response.status_code == 302
+    url = response["Location"]
+    assert url.startswith(f"{s3_endpoint}/{bucket}/{export.storage_key}?")
+    query = parse_qs(urlsplit(url).query)
+    assert query["X-Amz-Expires"] == [str(files.DOWNLOAD_URL_SECONDS)]
+    status, body, headers = s3.fetch(url)
+    assert status == 200
+    assert headers["Content-Disposition"].startswith("attachment;")
+    assert len(body) == export.size_bytes
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    root = archive.namelist()[0].split("/")[0]
+    original = next(n for n in archive.namelist() if "/originals/" in n)
+    assert archive.read(original) == storage.read_bytes(image.original_r2_key.name)
+    enhanced = next(n for n in archive.namelist() if "/enhanced/" in n)
+    assert archive.read(enhanced) == result
+    assert f"{root}/images.json" in archive.namelist()
+
+    assert stranger_client.get(services.download_path(export)).status_code == 404
+
+    with django_capture_on_commit_callbacks(execute=True):
+        DataExport.objects.filter(pk=export.pk).delete()
+    assert s3.list_keys(s3_endpoint, bucket, "exports/") == []
+
+
+def test_a_missing_object_on_s3_is_left_out(user, s3_endpoint, bucket):
+    image = stored_image(user)
+    storage.get_storage().delete(image.original_r2_key.name)
+    with pytest.raises(FileNotFoundError):
+        storage.open_stream(image.original_r2_key.name)
+
+    export = services.request_export(user=user)
+    assert tasks.build_data_export(export.pk) == "ready"
