@@ -7,7 +7,9 @@ Values come from the process environment, after `.env` was read into it (django-
 
 from __future__ import annotations
 
+import json
 import os
+from decimal import Decimal, InvalidOperation
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -73,3 +75,36 @@ def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}; got {value!r}.")
     return value
+
+
+def decimal_table(name: str, default: dict[str, dict[str, str]]) -> dict[str, dict[str, Decimal]]:
+    """`default` (names to {rate name: amount}) with the entries of the JSON object in `name`
+    (when set) put over it, whole; every amount a Decimal of at least 0. A value that is not
+    such an object, or an amount that is not a number, refuses to start."""
+    table = dict(default)
+    value = _raw(name)
+    if value is not None:
+        try:
+            extra = json.loads(value)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name} must be a JSON object, got {value!r}.") from None
+        if not isinstance(extra, dict) or not all(isinstance(v, dict) for v in extra.values()):
+            raise ImproperlyConfigured(
+                f'{name} must be a JSON object of objects, e.g. {{"local": {{"cpu_second": '
+                f'"0.00001"}}}}; got {value!r}.'
+            )
+        table.update(extra)
+    parsed = {}
+    for key, rates in table.items():
+        parsed[key] = {}
+        for rate, amount in rates.items():
+            try:
+                number = Decimal(str(amount))
+            except InvalidOperation:
+                number = Decimal("NaN")
+            if not number.is_finite() or number < 0:
+                raise ImproperlyConfigured(
+                    f"{name}: {key}.{rate} must be a number of at least 0, got {amount!r}."
+                )
+            parsed[key][rate] = number
+    return parsed

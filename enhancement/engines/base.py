@@ -18,6 +18,8 @@ from PIL import Image
 
 from enhancement.imaging import grey_to_8bit
 
+from .usage import EngineUsage
+
 JPEG_QUALITY = 92
 PNG_COMPRESS_LEVEL = 3
 
@@ -38,20 +40,27 @@ class EngineResult:
     width: int
     height: int
     prompt: str | None  # the prompt sent to the model; None for engines without one
+    usage: EngineUsage | None = None  # what the attempt used (time, CPU, tokens)
 
 
 class EngineError(Exception):
-    """An enhancement failed. `str(e)` is for logs; `user_message` is for the person."""
+    """An enhancement failed. `str(e)` is for logs; `user_message` is for the person.
+    `usage`: what the failed attempt still used (Gemini answered, but with no usable image),
+    when the engine knows; the job counts it in its cost."""
 
     default_user_message = "The image could not be enhanced."
 
-    def __init__(self, message: str, *, user_message: str | None = None):
+    def __init__(
+        self, message: str, *, user_message: str | None = None, usage: EngineUsage | None = None
+    ):
         super().__init__(message)
         self.user_message = user_message or self.default_user_message
+        self.usage = usage
 
     def __reduce__(self):
-        # Keep `user_message` across pickling (queues pickle exceptions).
-        return (self.__class__, (str(self),), {"user_message": self.user_message})
+        # Keep `user_message` and `usage` across pickling (queues pickle exceptions).
+        state = {"user_message": self.user_message, "usage": self.usage}
+        return (self.__class__, (str(self),), state)
 
 
 class TransientEngineError(EngineError):

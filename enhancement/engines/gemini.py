@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from PIL import Image
 
 from .base import (
+    EngineError,
     EngineResult,
     PermanentEngineError,
     TierSpec,
@@ -31,6 +32,7 @@ from .base import (
     open_image,
     target_size,
 )
+from .usage import EngineUsage, Meter
 
 if TYPE_CHECKING:
     from google.genai import types
@@ -118,6 +120,7 @@ class GeminiEngine:
         # `auto_adjust` is not sent: what the model corrects is its prompt's business (the
         # GEMINI_PROMPT setting), the same for every job.
         del auto_adjust
+        meter = Meter(engine=self.name, model=self.model)
         image = load_image(open_image(original))
         width, height = image.size
         size = target_size(width, height, tier.max_dimension)
@@ -135,7 +138,12 @@ class GeminiEngine:
             aspect_ratio=aspect_ratio,
             image_size=tier.gemini_size,
         )
-        returned = _decode_returned(_returned_image_bytes(response))
+        try:
+            returned = _decode_returned(_returned_image_bytes(response))
+        except EngineError as exc:
+            # An answer is billed, image or not.
+            exc.usage = _usage(meter, response)
+            raise
 
         result = crop_to_ratio(returned, width, height)
         if result.size != size:
@@ -145,7 +153,12 @@ class GeminiEngine:
             result.putalpha(alpha.resize(size, Image.Resampling.LANCZOS))
         data, fmt = encode_image(result)
         return EngineResult(
-            data=data, format=fmt, width=size[0], height=size[1], prompt=self.prompt
+            data=data,
+            format=fmt,
+            width=size[0],
+            height=size[1],
+            prompt=self.prompt,
+            usage=_usage(meter, response),
         )
 
     def _generate(
@@ -215,6 +228,31 @@ def _transport_errors() -> tuple[type[Exception], ...]:
             continue
         errors.append(module.TransportError)
     return tuple(errors)
+
+
+def _usage(meter: Meter, response: types.GenerateContentResponse) -> EngineUsage:
+    """The attempt's usage, with the token counts of the response's `usageMetadata` (absent
+    counts stay None: the cost then prices what was reported). Output is every token billed as
+    output: the candidates' and the model's thinking. The model is the one asked for (the
+    prices are keyed by it), not the response's `modelVersion`."""
+    metadata = response.usage_metadata
+    if metadata is None:
+        return meter.usage()
+    output = None
+    if metadata.candidates_token_count is not None or metadata.thoughts_token_count is not None:
+        output = (metadata.candidates_token_count or 0) + (metadata.thoughts_token_count or 0)
+    image_output = None
+    if metadata.candidates_tokens_details:
+        image_output = sum(
+            detail.token_count or 0
+            for detail in metadata.candidates_tokens_details
+            if _enum_value(detail.modality) == "IMAGE"
+        )
+    return meter.usage(
+        input_tokens=metadata.prompt_token_count,
+        output_tokens=output,
+        output_image_tokens=image_output,
+    )
 
 
 def _returned_image_bytes(response: types.GenerateContentResponse) -> bytes:

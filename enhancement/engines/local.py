@@ -46,6 +46,7 @@ from .base import (
     target_size,
 )
 from .upscaler import SHIPPED_MODEL_DIR, UpscalerError, get_upscaler
+from .usage import Meter
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +58,10 @@ LIGHT_NOISE, STRONG_NOISE = 0, 3
 # Reductions of pictures larger than this go band by band (rows of the result per band).
 BANDED_ABOVE_PIXELS = 16_000_000
 BAND_ROWS = 256
+# The model a local attempt reports in its usage: the learned upscaler's, or the resampler's
+# alone (reductions, big originals, and enlargements when the model could not load or failed).
+UPSCALER_MODEL = "waifu2x-upconv_7_photo"
+RESAMPLER_MODEL = "lanczos"
 # How far the colour of opaque pixels is spread into transparent ones (pixels): beyond the
 # model's reach of 7 input pixels.
 BLEED_RADIUS = 8
@@ -138,6 +143,8 @@ class LocalEngine:
     def enhance(
         self, *, original: bytes, tier: TierSpec, auto_adjust: bool = False
     ) -> EngineResult:
+        meter = Meter(engine=self.name, model=RESAMPLER_MODEL)
+        model = RESAMPLER_MODEL
         image = open_image(original)
         icc_profile = image.info.get("icc_profile")
         jpeg_quality = estimate_jpeg_quality(image)
@@ -150,7 +157,7 @@ class LocalEngine:
         table = light_and_colour_table(image) if auto_adjust else None
 
         if enlarging:
-            image = self._enlarge(image, size, noise=noise_level(jpeg_quality))
+            image, model = self._enlarge(image, size, noise=noise_level(jpeg_quality))
         else:
             image = _reduce(image, size)
         if table is not None:
@@ -158,16 +165,24 @@ class LocalEngine:
 
         data, fmt = encode_image(image, icc_profile=icc_profile)
         return EngineResult(
-            data=data, format=fmt, width=image.width, height=image.height, prompt=None
+            data=data,
+            format=fmt,
+            width=image.width,
+            height=image.height,
+            prompt=None,
+            usage=meter.usage(model=model),
         )
 
-    def _enlarge(self, image: Image.Image, size: tuple[int, int], *, noise: int) -> Image.Image:
-        """The model's 2x, then LANCZOS to `size`; LANCZOS alone without the model."""
+    def _enlarge(
+        self, image: Image.Image, size: tuple[int, int], *, noise: int
+    ) -> tuple[Image.Image, str]:
+        """The model's 2x, then LANCZOS to `size`; LANCZOS alone without the model. Returns
+        the picture and the model that made it."""
         upscaler = None
         if image.width * image.height <= self.max_model_pixels:
             upscaler = get_upscaler(model_dir=self.model_dir, noise=noise, threads=self.threads)
         if upscaler is None:
-            return image.resize(size, LANCZOS)
+            return image.resize(size, LANCZOS), RESAMPLER_MODEL
 
         mode = image.mode
         alpha = image.getchannel("A") if mode == "RGBA" else None
@@ -176,7 +191,7 @@ class LocalEngine:
             doubled = upscaler.upscale(colour)
         except UpscalerError:
             logger.exception("the upscaler failed; resizing with LANCZOS instead")
-            return image.resize(size, LANCZOS)
+            return image.resize(size, LANCZOS), RESAMPLER_MODEL
         del colour
         if mode == "L":
             doubled = doubled.convert("L")
@@ -184,7 +199,7 @@ class LocalEngine:
             doubled.putalpha(alpha.resize(doubled.size, LANCZOS))
         if doubled.size != size:
             doubled = doubled.resize(size, LANCZOS)
-        return doubled
+        return doubled, UPSCALER_MODEL
 
 
 def _reduce(image: Image.Image, size: tuple[int, int]) -> Image.Image:

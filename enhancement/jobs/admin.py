@@ -26,6 +26,7 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
         "tokens_cost",
         "retry_count",
         "engine",
+        "cost",
         "created_at",
         "processing_started_at",
         "processing_completed_at",
@@ -67,6 +68,19 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
                 )
             },
         ),
+        (
+            "Engine usage (every attempt added up)",
+            {
+                "fields": (
+                    "engine_model",
+                    "engine_input_tokens",
+                    "engine_output_tokens",
+                    "engine_seconds",
+                    "engine_cpu_seconds",
+                    "engine_cost_usd",
+                )
+            },
+        ),
         ("Audit", {"fields": ("staff_actions_list", "request_key", "created_at", "updated_at")}),
     )
 
@@ -89,6 +103,12 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
     @admin.display(description="Image", ordering="image__name")
     def image_name(self, job):
         return job.image.name
+
+    @admin.display(description="Cost (USD)", ordering="engine_cost_usd")
+    def cost(self, job):
+        """The estimated engine cost, to the cent's hundredth ($0.1341); the detail page has
+        it to the micro-dollar."""
+        return "—" if job.engine_cost_usd is None else f"${job.engine_cost_usd:.4f}"
 
     @admin.display(description="Result")
     def result_link(self, job):
@@ -153,7 +173,16 @@ class ImageEnhancementJobAdmin(admin.ModelAdmin):
 class DeletedJobAdmin(admin.ModelAdmin):
     """What deleted jobs left for the ledger: read-only."""
 
-    list_display = ("id", "user_id", "image_id", "tier", "status", "tokens_cost", "deleted_at")
+    list_display = (
+        "id",
+        "user_id",
+        "image_id",
+        "tier",
+        "status",
+        "tokens_cost",
+        "engine_cost_usd",
+        "deleted_at",
+    )
     list_filter = ("status", "tier")
     search_fields = ("id", "user_id", "image_id")
     ordering = ("-deleted_at",)

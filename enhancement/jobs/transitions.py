@@ -26,9 +26,11 @@ from core.logging import log_event
 from core.text import times
 from enhancement import imaging, storage
 from enhancement.engines import EngineError, EngineResult, PermanentEngineError
+from enhancement.engines.usage import EngineUsage
 from enhancement.jobs import LEDGER_SOURCE
 from enhancement.jobs.errors import JobNotCancellable, JobNotRefundable, JobNotRetryable
 from enhancement.jobs.queue import enqueue_on_commit
+from enhancement.jobs.usage import USAGE_FIELDS, add_usage, record_usage
 from enhancement.models import (
     JOB_CANCELLED_MESSAGE,
     ImageEnhancementJob,
@@ -344,7 +346,8 @@ def complete_job(
             job_row.error_message = None
             job_row.next_attempt_at = None
             job_row.processing_completed_at = now
-            job_row.save(update_fields=_COMPLETE_FIELDS)
+            add_usage(job_row, result.usage)
+            job_row.save(update_fields=_COMPLETE_FIELDS + USAGE_FIELDS)
             transaction.on_commit(
                 partial(job_finished.send, sender=ImageEnhancementJob, job_id=job_row.pk)
             )
@@ -357,6 +360,8 @@ def complete_job(
                 duration=attempt_seconds(job_row, now),
             )
             return job_row
+        if job_row is not None:  # finished meanwhile, but the engine's work cost all the same
+            record_usage(job_row, result.usage)
     # Finished meanwhile: keep only what the job row names.
     named = set()
     if job_row is not None:
@@ -372,15 +377,25 @@ def fail_job(
     error: BaseException,
     claimed_at: datetime | None,
     engine: str = "",
+    usage: EngineUsage | None = None,
     now: datetime | None = None,
 ) -> ImageEnhancementJob | None:
     """Record a failed attempt. Locks the job; acts only if it is still PROCESSING under this
     attempt's claim (a sweeper may have moved it on). A `PermanentEngineError` refunds at once;
     anything else counts a try: FAILED with a back-off while `retry_count < max_retries`, else
-    REFUNDED with the tokens back."""
+    REFUNDED with the tokens back. What the attempt used (`usage`, else the error's own) is
+    added to the job's cost whatever its state, unless this attempt completed the job (and so
+    counted it already: an error after the completion's commit)."""
     now = now or timezone.now()
     with transaction.atomic():
         job = locked(job_id)
+        completed_here = (
+            job is not None
+            and job.status == JobStatus.COMPLETED
+            and job.processing_started_at == claimed_at
+        )
+        if job is not None and not completed_here:
+            record_usage(job, usage if usage is not None else getattr(error, "usage", None))
         if job is None or job.status != JobStatus.PROCESSING:
             return job
         if claimed_at is not None and job.processing_started_at != claimed_at:

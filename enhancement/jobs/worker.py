@@ -48,6 +48,7 @@ def process_job(*, job_id: str) -> str:
         return "gone"
     log_event(logger, "job.processing", **job_fields(job), attempt=job.retry_count + 1)
     engine_name = ""
+    usage = None  # what the engine used, once it has answered
     try:
         with Lease(job_id=job_id, claimed_at=claimed_at):
             engine = get_engine()
@@ -58,6 +59,7 @@ def process_job(*, job_id: str) -> str:
                 tier=tier_spec(job.tier),
                 auto_adjust=job.auto_adjust,
             )
+            usage = result.usage
             result = _with_photo_metadata(result, original)
             job = complete_job(job=job, result=result, engine=engine_name)
     except (TransientEngineError, PermanentEngineError) as exc:
@@ -74,7 +76,9 @@ def process_job(*, job_id: str) -> str:
     except Exception as exc:
         # Never leave a job PROCESSING: an unexpected error counts as a transient failure.
         logger.exception("job %s attempt crashed", job_id)
-        job = fail_job(job_id=job_id, error=exc, claimed_at=claimed_at, engine=engine_name)
+        job = fail_job(
+            job_id=job_id, error=exc, claimed_at=claimed_at, engine=engine_name, usage=usage
+        )
     return job.status if job is not None else "gone"
 
 

@@ -10,6 +10,11 @@ It answers `POST /<version>/models/<model>:generateContent` (the client sends `/
 default and `/v1beta/...` with `api_version="v1beta"`) with the REST JSON shapes of the real
 API. An `ok` reply is made from the request's inline image: letterboxed (grey bars) into the
 size the real model gives for the requested `imageSize` and `aspectRatio`, encoded as PNG.
+
+Every answer that is not an error carries `usageMetadata` as the real API reports it: the
+prompt's tokens (a fixed count per input image, about one per four characters of text), the
+candidates' by modality (a returned image costs the model's tokens for its size), the
+thinking's, and the total (`usage=False` on a reply leaves it out).
 """
 
 from __future__ import annotations
@@ -46,6 +51,11 @@ MODEL_SIZES: dict[str, dict[str, tuple[int, int]]] = {
 }
 MODEL_SIZES["2K"] = {r: (w * 2, h * 2) for r, (w, h) in MODEL_SIZES["1K"].items()}
 MODEL_SIZES["4K"] = {r: (w * 4, h * 4) for r, (w, h) in MODEL_SIZES["1K"].items()}
+# Gemini 3 Pro Image's token counts: an input image, an output image per imageSize, a draft
+# (thought) image.
+INPUT_IMAGE_TOKENS = 560
+OUTPUT_IMAGE_TOKENS = {"1K": 1120, "2K": 1120, "4K": 2000}
+THOUGHT_TOKENS = 258
 
 LETTERBOX_COLOUR = (128, 128, 128)
 _PATH = re.compile(r"^/(?P<version>v1|v1beta|v1alpha)/models/(?P<model>[^/:]+):generateContent$")
@@ -74,13 +84,16 @@ class Reply:
     size: tuple[int, int] | None = None
     thought_image: bool = False
     then: Reply | None = None
+    usage: bool = True
 
 
-def ok(*, size: tuple[int, int] | None = None, thought_image: bool = False) -> Reply:
+def ok(
+    *, size: tuple[int, int] | None = None, thought_image: bool = False, usage: bool = True
+) -> Reply:
     """An image made from the request's image; `size` overrides the model's size (to keep
     big tiers fast). `thought_image` adds an interim magenta image marked `thought` first,
-    as a thinking model does."""
-    return Reply("ok", size=size, thought_image=thought_image)
+    as a thinking model does. `usage=False`: no `usageMetadata` in the answer."""
+    return Reply("ok", size=size, thought_image=thought_image, usage=usage)
 
 
 def error(code: int, message: str = "") -> Reply:
@@ -285,9 +298,52 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _respond(reply: Reply, request: RecordedRequest) -> tuple[int, dict[str, Any]]:
-    envelope = {"modelVersion": request.model or "", "responseId": f"fake-{id(request):x}"}
     if reply.kind == "error":
         return reply.code, _error_body(reply.code, reply.message)
+    status, payload = _answer(reply, request)
+    if reply.usage and status == 200:
+        payload["usageMetadata"] = usage_metadata(request, payload)
+    return status, payload
+
+
+def usage_metadata(request: RecordedRequest, payload: dict[str, Any]) -> dict[str, Any]:
+    """The `usageMetadata` the real API sends with `payload`, an answer to `request`."""
+    text_tokens = sum(math.ceil(len(text) / 4) for text in request.texts)
+    image_tokens = INPUT_IMAGE_TOKENS * len(request.inline_images)
+    prompt = [{"modality": "TEXT", "tokenCount": text_tokens}]
+    if image_tokens:
+        prompt.append({"modality": "IMAGE", "tokenCount": image_tokens})
+    usage: dict[str, Any] = {
+        "promptTokenCount": text_tokens + image_tokens,
+        "promptTokensDetails": prompt,
+    }
+    output = {"IMAGE": 0, "TEXT": 0}
+    thoughts = 0
+    size = request.image_config.get("imageSize", "1K")
+    for candidate in payload.get("candidates", []):
+        for part in (candidate.get("content") or {}).get("parts", []):
+            if part.get("thought"):
+                thoughts += THOUGHT_TOKENS
+            elif "inlineData" in part:
+                output["IMAGE"] += OUTPUT_IMAGE_TOKENS.get(size, OUTPUT_IMAGE_TOKENS["1K"])
+            elif "text" in part:
+                output["TEXT"] += math.ceil(len(part["text"]) / 4)
+    candidates = sum(output.values())
+    if candidates:
+        usage["candidatesTokenCount"] = candidates
+        usage["candidatesTokensDetails"] = [
+            {"modality": modality, "tokenCount": count}
+            for modality, count in output.items()
+            if count
+        ]
+    if thoughts:
+        usage["thoughtsTokenCount"] = thoughts
+    usage["totalTokenCount"] = usage["promptTokenCount"] + candidates + thoughts
+    return usage
+
+
+def _answer(reply: Reply, request: RecordedRequest) -> tuple[int, dict[str, Any]]:
+    envelope = {"modelVersion": request.model or "", "responseId": f"fake-{id(request):x}"}
     if reply.kind == "safety_block":
         return 200, {**envelope, "promptFeedback": {"blockReason": "SAFETY"}}
     if reply.kind == "finish_safety":
