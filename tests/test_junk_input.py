@@ -14,6 +14,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.utils import timezone
 
+from accounts.exports import services as export_services
 from enhancement.jobs import ordering
 from enhancement.models import (
     ApiKey,
@@ -26,6 +27,7 @@ from tests.factories import (
     AlbumFactory,
     AlbumImageFactory,
     AppFactory,
+    DataExportFactory,
     MonetizationModelFactory,
     RequirementFactory,
     SubscriptionPlanFactory,
@@ -126,6 +128,15 @@ KNOWN_ROUTES = {
     "api:webhooks",
     "api:webhook_delete",
     "api:redeliver",
+    "accounts:data_export_start",
+    "accounts:data_export_status",
+    "accounts:data_export_download",
+    "accounts:profile",
+    "accounts:delete",
+    "accounts:deleted",
+    "privacy",
+    "terms",
+    "contact",
 }
 # Words of the route names that destroy what the other routes need, in the order they run last.
 DESTRUCTIVE = ("cancel", "delete")
@@ -269,6 +280,8 @@ def parameter_values(user):
         # a real signed link to the image's original (the local storage's media route)
         "token": resolve(image.original_url).kwargs["token"],
         "code": VoucherFactory(code="JUNKTARGET").code,
+        # a real signed link to a finished export of the owner's
+        "export_token": export_services.make_token(DataExportFactory(user=user, ready=True)),
     }
 
 

@@ -2,10 +2,15 @@
 
 from django.urls import path
 
+import core.converters  # noqa: F401 (registers <signed:...>)
 from accounts.exports import views
 
 urlpatterns = [
     path("account/export/", views.start, name="data_export_start"),
     path("account/export/status/", views.status, name="data_export_status"),
-    path("account/export/download/<str:token>/", views.download, name="data_export_download"),
+    path(
+        "account/export/download/<signed:export_token>/",
+        views.download,
+        name="data_export_download",
+    ),
 ]

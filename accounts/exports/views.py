@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core import signing
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -90,13 +91,16 @@ def status(request):
     return _card(request)
 
 
-@login_required
 @require_safe
-def download(request, token: str):
+def download(request, export_token: str):
+    # The signature first (no query): a link not made here is a 404 for everyone; a real one
+    # asks a visitor who is not signed in to sign in, then comes back here.
     try:
-        link = services.read_token(token)
+        link = services.read_token(export_token)
     except signing.BadSignature as exc:
         raise Http404("No such export.") from exc
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
     if link.user_id != request.user.pk:
         raise Http404("No such export.")
     export = DataExport.objects.filter(pk=link.export_id, user=request.user).first()

@@ -496,6 +496,12 @@ def test_a_tampered_link_is_404(owner_client, ready_export, tamper):
     assert owner_client.get(url).status_code == 404
 
 
+def test_a_forged_link_is_404_for_an_anonymous_visitor_too(anon_client, ready_export):
+    token = services.make_token(ready_export)
+    url = reverse("accounts:data_export_download", args=[token[:-2] + "zz"])
+    assert anon_client.get(url).status_code == 404
+
+
 def test_a_link_to_another_users_export_signed_for_them_is_404(owner_client, other_user):
     theirs = DataExportFactory(user=other_user, ready=True)
     assert owner_client.get(link_of(theirs)).status_code == 404
