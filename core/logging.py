@@ -10,10 +10,11 @@
   per line (python-json-logger).
 - `RedactingFilter`, on the handlers, is the safety net for every line, ours and third
   parties' (django.request logs the path, dj-stripe the payload it refused): e-mail
-  addresses, signed media paths, share tokens, voucher codes, presigned S3 query strings,
-  Stripe keys and client secrets, our API keys, confirmation and reset keys, passwords,
-  cookies and bearer tokens are replaced in the message, its arguments, the traceback and the
-  extra fields. Our own lines carry ids only; the filter is there for what we do not write.
+  addresses, signed media paths and export links (and any django.core.signing value), share
+  tokens, voucher codes, presigned S3 query strings, Stripe keys and client secrets, our API
+  keys, confirmation and reset keys, passwords, cookies and bearer tokens are replaced in the
+  message, its arguments, the traceback and the extra fields. Our own lines carry ids only;
+  the filter is there for what we do not write.
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ _PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(/redeem/)[^/\s?#\"'<>]+"), rf"\1{REDACTED}"),
     (re.compile(r"(/confirm-email/)[^/\s?#\"'<>]+"), rf"\1{REDACTED}"),
     (re.compile(r"(/password/reset/key/)[^/\s?#\"'<>]+"), rf"\1{REDACTED}"),
+    (re.compile(r"(/export/download/)[^/\s?#\"'<>]+"), rf"\1{REDACTED}"),
+    # Any value signed by django.core.signing (`payload:timestamp:signature`), wherever it is.
+    (re.compile(r"[A-Za-z0-9_\-.]{8,}:[A-Za-z0-9]{4,}:[A-Za-z0-9_\-]{20,}"), REDACTED),
     # Stripe secret and restricted keys, webhook secrets, client secrets of intents/sessions.
     (re.compile(r"\b(sk|rk|whsec)_[A-Za-z0-9_]+"), rf"\1_{REDACTED}"),
     (re.compile(r"(_secret_)[A-Za-z0-9]+"), rf"\1{REDACTED}"),
