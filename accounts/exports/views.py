@@ -75,8 +75,8 @@ def start(request):
     else:
         messages.success(
             request,
-            "We are preparing your data. This page shows when it is ready, and we will "
-            "e-mail you a link.",
+            "We are preparing your data: a few minutes for most accounts. We will e-mail you "
+            "a link when it is ready.",
         )
     return redirect(_back())
 
