@@ -54,6 +54,7 @@ OUR_APPS = {
 KNOWN_ROUTES = {
     "home",
     "healthz",
+    "admin_numbers",
     "media_file",
     "tokens:page",
     "tokens:status",
