@@ -75,7 +75,10 @@ def process_job(*, job_id: str) -> str:
         job = fail_job(job_id=job_id, error=exc, claimed_at=claimed_at, engine=engine_name)
     except Exception as exc:
         # Never leave a job PROCESSING: an unexpected error counts as a transient failure.
-        logger.exception("job %s attempt crashed", job_id)
+        logger.exception(
+            "job.attempt_crashed",
+            extra={"event": "job.attempt_crashed", "job_id": job_id, "error": type(exc).__name__},
+        )
         job = fail_job(
             job_id=job_id, error=exc, claimed_at=claimed_at, engine=engine_name, usage=usage
         )
