@@ -19,6 +19,7 @@ State lives in one dict of objects by id, in the shapes of the API version the c
 - `POST` creating customers, products (a custom `id` is kept), prices (`transfer_lookup_key`
   moves the key from the price that had it), Checkout sessions and billing portal sessions;
   `POST /v1/<collection>/<id>` updating customers, products, prices and subscriptions;
+  `DELETE /v1/subscriptions/<id>` cancelling a subscription at once;
 - a Checkout page at `GET /checkout/<id>` whose "Pay" button (`POST /checkout/<id>/pay`)
   pays the session the way `pay_checkout` does and redirects to its `success_url`; the
   portal at `GET /portal/<id>`.
@@ -251,6 +252,8 @@ class FakeStripe:
         ):
             obj = self._find(m.group(1), m.group(2))
             return self._line_items(obj) if obj["object"] == "checkout.session" else obj["lines"]
+        if method == "DELETE" and (m := re.fullmatch(r"/v1/subscriptions/([A-Za-z0-9_]+)", path)):
+            return self._cancel_now(self._find("subscriptions", m.group(1)))
         if m := _ITEM.fullmatch(path):
             collection, object_id = m.group("collection"), m.group("id")
             if collection in COLLECTIONS:
@@ -870,6 +873,22 @@ class FakeStripe:
             subscription = self.get(subscription_id)
             subscription["status"] = status
             return subscription
+
+    def _cancel_now(self, subscription: dict) -> dict:
+        """`DELETE /v1/subscriptions/<id>`: cancelled at once, as Stripe does; an ended one is
+        refused."""
+        if subscription["status"] in ("canceled", "incomplete_expired"):
+            raise StripeError(
+                400, "A canceled subscription can only update its cancellation_details."
+            )
+        subscription.update(
+            status="canceled",
+            ended_at=self.now,
+            canceled_at=self.now,
+            cancel_at_period_end=False,
+            cancel_at=None,
+        )
+        return subscription
 
     def end_subscription(self, subscription_id: str) -> dict:
         with self._lock:
