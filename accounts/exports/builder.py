@@ -26,6 +26,7 @@ from django.utils.text import slugify
 from accounts.exports import files, sections
 from accounts.exports.archive import ExportArchive
 from accounts.models import DATA_EXPORT_ACTIVE, DataExport, DataExportStatus
+from core.logging import log_event
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,14 @@ def build_export(*, export_id: str) -> str:
             finished_at=timezone.now(),
             error_message=FAILED_MESSAGE,
             updated_at=timezone.now(),
+        )
+        log_event(
+            logger,
+            "export.failed",
+            level=logging.WARNING,
+            now=True,
+            export_id=export_id,
+            user_id=export.user_id,
         )
         return "failed"
     return _mark_ready(export_id=export_id, key=key, size=size)
@@ -99,8 +108,12 @@ def _mark_ready(*, export_id: str, key: str, size: int) -> str:
             ):
                 older.delete()
             transaction.on_commit(partial(send_ready_email, export_id=export_id), robust=True)
+            log_event(
+                logger, "export.ready", export_id=export_id, user_id=export.user_id, size=size
+            )
     if discarded:
         files.delete_folder(export_id)
+        log_event(logger, "export.discarded", now=True, export_id=export_id)
         return "discarded"
     return "ready"
 
@@ -192,4 +205,6 @@ def expire_exports(*, now=None) -> SweepResult:
             if changed:
                 stuck += 1
                 transaction.on_commit(partial(files.delete_folder, export_id), robust=True)
+    if expired or stuck:  # quiet when there was nothing to do
+        log_event(logger, "export.sweep.done", now=True, expired=expired, stuck=stuck)
     return SweepResult(expired=expired, stuck=stuck)

@@ -7,6 +7,7 @@ also needs its owner signed in (anyone else gets a 404, as for any object that i
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
@@ -17,6 +18,9 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 
 from accounts.models import DATA_EXPORT_ACTIVE, DataExport, DataExportStatus
+from core.logging import log_event
+
+logger = logging.getLogger(__name__)
 
 # The task's dotted path is stored in every queued message: keep it stable.
 BUILD_TASK = "accounts.exports.tasks.build_data_export"
@@ -51,6 +55,7 @@ def request_export(*, user) -> DataExport:
         with transaction.atomic():
             export = DataExport.objects.create(user=user)
             transaction.on_commit(partial(enqueue_build, export.pk))
+            log_event(logger, "export.requested", export_id=export.pk, user_id=user.pk)
     except IntegrityError:
         active = DataExport.objects.filter(user=user, status__in=DATA_EXPORT_ACTIVE).first()
         if active is None:

@@ -621,3 +621,20 @@ def test_the_migration_schedules_the_sweep_once():
     assert schedules.count() == 1
     assert schedules.get().func == "accounts.exports.tasks.expire_data_exports"
     assert schedules.get().schedule_type == Schedule.CRON
+
+
+# --- the log ----------------------------------------------------------------------------------
+def test_an_export_logs_its_events_with_ids_only(user, caplog, django_capture_on_commit_callbacks):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="accounts")
+    with django_capture_on_commit_callbacks(execute=True):
+        export = services.request_export(user=user)
+    with django_capture_on_commit_callbacks(execute=True):
+        tasks.build_data_export(export.pk)
+
+    events = {r.getMessage(): r for r in caplog.records if r.name.startswith("accounts.")}
+    assert {"export.requested", "export.ready"} <= set(events)
+    ready = events["export.ready"]
+    assert (ready.export_id, ready.user_id) == (export.pk, user.pk) and ready.size > 0
+    assert not [r for r in caplog.records if "alice@example.com" in r.getMessage()]
