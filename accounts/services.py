@@ -8,25 +8,19 @@ from importlib import import_module
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.deletion import Summary
-from accounts.models import User
+from accounts.models import DataExport, User
 
 
 def delete_data_exports(user: User) -> None:
-    """Every data export of the user; each export's file goes after the commit (the model's
-    own deletion hook)."""
-    try:
-        DataExport = apps.get_model("accounts", "DataExport")
-    except LookupError:  # the exports are not installed in this version
-        return
-    for export in DataExport.objects.filter(user=user):
-        export.delete()
+    """Every data export of the user, whatever its state; each export's zip goes after the
+    commit (`accounts.exports.signals`), and a worker still building one finds its row gone."""
+    DataExport.objects.filter(user=user).delete()
 
 
 def anonymise(user: User) -> None:
