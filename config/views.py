@@ -44,3 +44,29 @@ def home(request):
 def healthz(request):
     report = health.run_checks()
     return JsonResponse(report, status=200 if report["status"] == health.OK else 503)
+
+
+# --- what is kept, the terms, how to reach us -------------------------------------------------
+def _legal_context() -> dict:
+    return {
+        "contact_email": settings.CONTACT_EMAIL,
+        "site_url": settings.SITE_URL.rstrip("/"),
+        # Set by the data export (accounts); the privacy page names the figure in force.
+        "export_days": getattr(settings, "DATA_EXPORT_LINK_DAYS", 7),
+        "gemini_enabled": bool(settings.GEMINI_API_KEY),
+    }
+
+
+@require_safe
+def privacy(request):
+    return render(request, "pages/privacy.html", _legal_context())
+
+
+@require_safe
+def terms(request):
+    return render(request, "pages/terms.html", _legal_context())
+
+
+@require_safe
+def contact(request):
+    return render(request, "pages/contact.html", _legal_context())
