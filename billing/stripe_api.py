@@ -118,6 +118,18 @@ def invoices_of(subscription_id: str) -> list[dict]:
     return page["data"]
 
 
+def cancel_subscription(subscription_id: str) -> dict:
+    """End the subscription now (not at the period's end), without a final invoice or
+    proration: the account it belongs to is being deleted. Returns the cancelled
+    subscription."""
+    return _call(
+        "cancelling a subscription",
+        _client().v1.subscriptions.cancel,
+        subscription_id,
+        {"invoice_now": False, "prorate": False},
+    )
+
+
 def retrieve_price(price_id: str) -> dict:
     return _call("a price", _client().v1.prices.retrieve, price_id)
 
