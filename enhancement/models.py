@@ -141,10 +141,10 @@ class ImageEnhancementJob(TimestampedModel):
             models.Index(fields=["image"], name="job_image_idx"),
             models.Index(fields=["status", "updated_at"], name="job_status_updated_idx"),
             # The back office's figures by day (config.backoffice): a range of days read from
-            # the index alone on PostgreSQL (elsewhere the included columns are left out).
+            # the index alone (the columns after created_at are there to be read, not searched;
+            # not INCLUDE, which SQLite lacks).
             models.Index(
-                fields=["created_at"],
-                include=["tier", "status", "engine_cost_usd"],
+                fields=["created_at", "tier", "status", "engine_cost_usd"],
                 name="job_created_idx",
             ),
         ]
@@ -206,8 +206,7 @@ class DeletedJob(models.Model):
         ordering = ["-deleted_at"]
         indexes = [
             models.Index(
-                fields=["created_at"],
-                include=["tier", "status", "engine_cost_usd"],
+                fields=["created_at", "tier", "status", "engine_cost_usd"],
                 name="deletedjob_created_idx",
             ),
         ]

@@ -49,11 +49,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='deletedjob',
-            index=models.Index(fields=['created_at'], include=('tier', 'status', 'engine_cost_usd'), name='deletedjob_created_idx'),
+            index=models.Index(fields=['created_at', 'tier', 'status', 'engine_cost_usd'], name='deletedjob_created_idx'),
         ),
         migrations.AddIndex(
             model_name='imageenhancementjob',
-            index=models.Index(fields=['created_at'], include=('tier', 'status', 'engine_cost_usd'), name='job_created_idx'),
+            index=models.Index(fields=['created_at', 'tier', 'status', 'engine_cost_usd'], name='job_created_idx'),
         ),
         migrations.AddConstraint(
             model_name='imageenhancementjob',

@@ -14,6 +14,6 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddIndex(
             model_name='tokentransaction',
-            index=models.Index(fields=['type', 'created_at'], include=('amount',), name='tokentx_type_created_idx'),
+            index=models.Index(fields=['type', 'created_at', 'amount'], name='tokentx_type_created_idx'),
         ),
     ]
