@@ -46,8 +46,11 @@ IMAGES_EACH = 3
 STEP_TIMEOUT = 240  # seconds for the jobs to finish on a slow machine
 
 
+STARTED = time.monotonic()
+
+
 def say(text: str) -> None:
-    print(f"\033[1;35m==>\033[0m {text}", flush=True)
+    print(f"\033[1;35m==>\033[0m [{time.monotonic() - STARTED:5.0f} s] {text}", flush=True)
 
 
 class Failed(Exception):
