@@ -8,6 +8,7 @@ from importlib import import_module
 
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
+from allauth.socialaccount.providers import registry as provider_registry
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
 from django.db.models import Q
@@ -73,13 +74,18 @@ def anonymise_and_end_sessions(user: User) -> None:
 
 
 def account_summary(user: User) -> Summary:
-    addresses = EmailAddress.objects.filter(user=user).count() or 1
-    connected = SocialAccount.objects.filter(user=user).count()
-    deleted = [
-        f"Your e-mail address{'es' if addresses > 1 else ''}, your password and your public name",
-    ]
-    if connected:
-        deleted.append(
-            f"{connected} connected sign-in account{'s' if connected > 1 else ''} (Google, GitHub)"
-        )
+    addresses = EmailAddress.objects.filter(user=user).count()
+    parts = ["your e-mail address" + ("es" if addresses > 1 else "")]
+    if user.has_usable_password():
+        parts.append("your password")
+    parts.append("your public name")
+    deleted = [(", ".join(parts[:-1]) + " and " + parts[-1]).capitalize()]
+    providers = sorted(
+        {
+            (provider_registry.get_class(p).name if provider_registry.get_class(p) else p)
+            for p in SocialAccount.objects.filter(user=user).values_list("provider", flat=True)
+        }
+    )
+    if providers:
+        deleted.append(f"The connection to your {' and '.join(providers)} sign-in")
     return Summary(deleted=deleted)

@@ -367,6 +367,7 @@ def test_the_page_says_what_goes_and_what_stays(alice):
     stored_image(alice)
     body = signed_in(alice).get(DELETE_URL).content.decode()
     assert "1 photo as uploaded" in body
+    assert "Your e-mail address, your password and your public name" in body
     assert "Kept, without your name or e-mail" in body
     assert "token history" in body
     assert 'name="password"' in body
@@ -395,6 +396,8 @@ def test_without_a_password_a_fresh_sign_in_with_the_provider_confirms(
 
     page = stale.get(DELETE_URL).content.decode()
     assert "Confirm with GitHub" in page and 'name="password"' not in page
+    assert "Your e-mail address and your public name" in page  # no password to delete
+    assert "The connection to your GitHub sign-in" in page
     action = unescape(re.search(r'action="(/accounts/github/login/[^"]*)"', page).group(1))
     assert "action=reauthenticate" in action and "process=login" in action
     refused = stale.post(DELETE_URL, {"confirm": "on"})
