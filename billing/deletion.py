@@ -51,11 +51,14 @@ def cancel_subscriptions(user) -> None:
         found = (
             stripe_api.subscriptions_of(user.stripe_customer_id) if user.stripe_customer_id else []
         )
-        live = {s["id"]: s for s in found if s.get("status") not in _STRIPE_ENDED}
-        if row is not None and row.stripe_subscription_id not in {s["id"] for s in found}:
+        by_id = {s["id"]: s for s in found}
+        if row is not None and row.stripe_subscription_id not in by_id:
             ours = stripe_api.retrieve_subscription(row.stripe_subscription_id)
-            if ours.get("status") not in _STRIPE_ENDED:
-                live[ours["id"]] = ours
+            by_id[ours["id"]] = ours
+        live = [i for i, s in by_id.items() if s.get("status") not in _STRIPE_ENDED]
+        if row is not None and row.stripe_subscription_id not in live:
+            # ended at Stripe already, and a webhook went missing: the row says so now
+            sync_subscription(by_id[row.stripe_subscription_id], grants=False)
         for subscription_id in live:
             cancelled = stripe_api.cancel_subscription(subscription_id)
             logger.info(

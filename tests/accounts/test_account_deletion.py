@@ -357,6 +357,27 @@ def test_when_stripe_cannot_cancel_the_subscription_nothing_is_deleted(
     assert fake_stripe.get(subscription_id)["status"] == "active"
 
 
+def test_a_subscription_stripe_ended_already_is_not_cancelled_again(
+    alice,
+    fake_stripe,  # noqa: F811
+    webhook,  # noqa: F811
+    catalogue,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    client = signed_in(alice)
+    subscription_id = subscribe(fake_stripe, webhook, client, catalogue["hobby"])
+    fake_stripe.end_subscription(subscription_id)  # and its webhook never came
+    assert Subscription.objects.get(user=alice).status == SubscriptionStatus.ACTIVE
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(DELETE_URL, {"password": DEFAULT_PASSWORD})
+
+    assert response.status_code == 302
+    assert [m for m, _path, _params in fake_stripe.requests if m == "DELETE"] == []
+    assert Subscription.objects.get(user_id=alice.pk).status == SubscriptionStatus.CANCELED
+    assert get_user_model().objects.get(pk=alice.pk).email is None
+
+
 def test_a_stranger_cannot_reach_the_page(client):
     for response in (client.get(DELETE_URL), client.post(DELETE_URL, {"password": "x"})):
         assert response.status_code == 302
