@@ -6,13 +6,18 @@ from __future__ import annotations
 import io
 import json
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from core.logging import KeyValueFormatter, RedactingFilter, log_event, redact
+from core.logging import RedactingFilter, log_event, redact
 
+ROOT = Path(__file__).resolve().parents[2]
 SHARE_TOKEN = "q2Vx9Kd0bT4rLm8sWn1cYp6hJz3aFe7u"
 
 
@@ -218,13 +223,45 @@ def test_every_line_goes_through_the_redacting_handler():
     assert logging.getLogger("django").propagate
 
 
-def test_the_format_follows_log_format(monkeypatch):
-    from config import env
+def _process_logging(**environment) -> subprocess.CompletedProcess:
+    """A fresh interpreter (settings are read once, at import) that logs one event and one
+    third-party line through the configured handlers."""
+    inherited = ("DJANGO_SETTINGS_MODULE", "DEBUG", "LOG_FORMAT", "LOG_LEVEL")
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
+    env.update(environment, DJANGO_SETTINGS_MODULE="config.settings")
+    code = (
+        "import django, logging; django.setup(); from core.logging import log_event; "
+        "log_event(logging.getLogger('lumen.test'), 'job.completed', job_id='b7k2m9x4q1w8e3r6'); "
+        "logging.getLogger('django.request').warning('Not Found: /redeem/SPRINGGIFT42/')"
+    )
+    return subprocess.run(  # noqa: S603 (our own interpreter and code)
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
 
-    assert settings.LOG_FORMAT in ("plain", "json")
-    console = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
-    expected = {"plain": KeyValueFormatter, "json": import_string("core.logging.JsonFormatter")}
-    assert type(console.formatter) is expected[settings.LOG_FORMAT]
-    monkeypatch.setenv("LOG_FORMAT", "xml")
-    with pytest.raises(Exception, match="LOG_FORMAT"):
-        env.env_choice("LOG_FORMAT", "plain", ("plain", "json"))
+
+def test_log_format_json_makes_every_line_a_json_object():
+    result = _process_logging(LOG_FORMAT="json")
+
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stderr.splitlines()]
+    assert [(r["event"], r["job_id"]) for r in lines if "event" in r] == [
+        ("job.completed", "b7k2m9x4q1w8e3r6")
+    ]
+    assert lines[-1]["message"] == "Not Found: /redeem/[redacted]/"
+    assert lines[-1]["level"] == "WARNING"
+
+
+def test_the_default_format_is_one_key_value_line():
+    result = _process_logging()
+
+    assert result.returncode == 0, result.stderr
+    first, second = result.stderr.splitlines()
+    assert first.endswith(" INFO lumen.test job.completed job_id=b7k2m9x4q1w8e3r6")
+    assert second.endswith(" WARNING django.request Not Found: /redeem/[redacted]/")
+
+
+def test_an_unknown_log_format_stops_start_up_naming_the_variable():
+    result = _process_logging(LOG_FORMAT="xml")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr and "LOG_FORMAT must be one of" in result.stderr
