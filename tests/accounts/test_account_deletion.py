@@ -480,3 +480,16 @@ def test_deleting_twice_does_nothing_more(alice, django_capture_on_commit_callba
     rows = TokenTransaction.objects.filter(user_id=alice.pk).count()
     deletion.delete_account(user=alice)
     assert TokenTransaction.objects.filter(user_id=alice.pk).count() == rows
+
+
+def test_the_back_office_shows_a_deleted_account(alice, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        deletion.delete_account(user=alice)
+    staff = verified_user("staff@example.com")
+    staff.is_staff = staff.is_superuser = True
+    staff.save()
+    admin = signed_in(staff)
+
+    listing = admin.get("/admin/accounts/user/")
+    assert listing.status_code == 200 and alice.pk in listing.content.decode()
+    assert admin.get(f"/admin/accounts/user/{alice.pk}/change/").status_code == 200
