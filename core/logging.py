@@ -74,6 +74,8 @@ _PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"(/export/download/)[^/\s?#\"'<>]+"), rf"\1{REDACTED}"),
     # Any value signed by django.core.signing (`payload:timestamp:signature`), wherever it is.
     (re.compile(r"[A-Za-z0-9_\-.]{8,}:[A-Za-z0-9]{4,}:[A-Za-z0-9_\-]{20,}"), REDACTED),
+    # Credentials in a URL (postgres://user:password@host, redis://:password@host).
+    (re.compile(r"\b([a-z][a-z0-9+.\-]*://[^:/\s@]*:)[^@\s/]+@"), rf"\1{REDACTED}@"),
     # Stripe secret and restricted keys, webhook secrets, client secrets of intents/sessions.
     (re.compile(r"\b(sk|rk|whsec)_[A-Za-z0-9_]+"), rf"\1_{REDACTED}"),
     (re.compile(r"(_secret_)[A-Za-z0-9]+"), rf"\1{REDACTED}"),

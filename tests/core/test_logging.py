@@ -54,6 +54,8 @@ SHARE_TOKEN = "q2Vx9Kd0bT4rLm8sWn1cYp6hJz3aFe7u"
         ("Cookie: sessionid=8a7sd6f5g4h3j2k1; csrftoken=Zx9Yw8", "Zx9Yw8"),
         ("signed up: Carol.Smith+lumen@Example.co.uk", "Carol.Smith+lumen@Example.co.uk"),
         ("?email=carol%40example.com&next=/", "carol%40example.com"),
+        ("could not connect to postgres://lumen:S3cretPass@db.internal:5432/lumen", "S3cretPass"),
+        ("Error connecting to rediss://:Red1sPass@cache.internal:6380/0", "Red1sPass"),
     ],
 )
 def test_redact_removes_every_kind_of_secret(text, secret):
