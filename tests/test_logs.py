@@ -340,3 +340,48 @@ def test_the_schedules_log_nothing_when_there_is_nothing_to_do(
 
     loud = [r for r in captured.records() if r["level"] not in ("DEBUG",)]
     assert loud == [], loud
+
+
+def test_each_webhook_outcome_is_one_line_with_the_event_id_and_type(
+    captured,
+    client,
+    user,
+    fake_stripe,  # noqa: F811
+    webhook,  # noqa: F811
+    catalogue,  # noqa: F811
+    monkeypatch,
+    django_capture_on_commit_callbacks,
+):
+    import stripe
+
+    client.force_login(user)
+    checkout = client.post(f"/billing/checkout/pack/{catalogue['starter'].pk}/")
+    session = fake_stripe.pay_checkout(checkout["Location"].rsplit("/", 1)[1])
+    completed = fake_stripe.event("checkout.session.completed", session)
+    unknown = {**completed, "id": "evt_unknown_kind", "type": "lumen.something.new"}
+
+    # Stripe down while dj-stripe re-fetches: rolled back, a 500, Stripe delivers it again.
+    monkeypatch.setattr(stripe, "max_network_retries", 0)
+    fake_stripe.down = True
+    body = json.dumps(completed)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert webhook.post(body, signature_header(body, webhook.secret)).status_code == 500
+    fake_stripe.down = False
+    for event in (completed, completed, unknown):  # the retry, a repeat, a type we ignore
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook.deliver(event)
+
+    def ids(name):
+        return [(r["event_id"], r["event_type"]) for r in captured.events(name)]
+
+    paid = (completed["id"], "checkout.session.completed")
+    assert ids("webhook.received") == [paid, paid, paid, (unknown["id"], unknown["type"])]
+    assert ids("webhook.failed") == [paid]
+    assert captured.events("webhook.failed")[0]["error"]  # the exception's type, not its text
+    assert ids("webhook.processed") == [paid]
+    assert ids("webhook.duplicate") == [paid]
+    assert ids("webhook.ignored") == [(unknown["id"], unknown["type"])]
+    assert len(captured.events("payment.paid")) == 1
+    assert session["customer"] not in json.dumps(
+        [r for r in captured.records() if str(r.get("event", "")).startswith("webhook.")]
+    )  # ids of the event only, nothing from its payload
