@@ -385,3 +385,62 @@ def test_each_webhook_outcome_is_one_line_with_the_event_id_and_type(
     assert session["customer"] not in json.dumps(
         [r for r in captured.records() if str(r.get("event", "")).startswith("webhook.")]
     )  # ids of the event only, nothing from its payload
+
+
+def test_payments_refunds_and_subscription_periods_log_their_ids_and_amounts(
+    captured,
+    client,
+    user,
+    fake_stripe,  # noqa: F811
+    webhook,  # noqa: F811
+    catalogue,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
+    from billing.models import StripePayment, Subscription
+
+    client.force_login(user)
+
+    def deliver(event):
+        with django_capture_on_commit_callbacks(execute=True):
+            webhook.deliver(event)
+
+    # A pack bought, then refunded in full.
+    checkout = client.post(f"/billing/checkout/pack/{catalogue['starter'].pk}/")
+    session = fake_stripe.pay_checkout(checkout["Location"].rsplit("/", 1)[1])
+    deliver(fake_stripe.event("checkout.session.completed", session))
+    payment = StripePayment.objects.get()
+    charge_id = fake_stripe.get(session["payment_intent"])["latest_charge"]
+    deliver(fake_stripe.event("charge.refunded", fake_stripe.refund(charge_id)))
+
+    (refunded,) = captured.events("payment.refunded")
+    assert (refunded["payment_id"], refunded["user_id"], refunded["charge_id"]) == (
+        payment.pk,
+        user.pk,
+        charge_id,
+    )
+    assert (refunded["amount_refunded"], str(refunded["tokens_clawed_back"])) == ("2.99", "10")
+
+    # A plan: its first period, then a renewal with what is left rolled over.
+    response = client.post(f"/billing/checkout/plan/{catalogue['hobby'].pk}/")
+    session = fake_stripe.pay_checkout(response["Location"].rsplit("/", 1)[1])
+    subscription = fake_stripe.get(session["subscription"])
+    deliver(fake_stripe.event("checkout.session.completed", session))
+    deliver(fake_stripe.event("customer.subscription.created", subscription))
+    first_invoice = fake_stripe.get(subscription["latest_invoice"])
+    deliver(fake_stripe.event("invoice.paid", first_invoice))
+    renewal = fake_stripe.renew(subscription["id"])
+    deliver(fake_stripe.event("customer.subscription.updated", fake_stripe.get(subscription["id"])))
+    deliver(fake_stripe.event("invoice.paid", renewal))
+
+    row = Subscription.objects.get(user=user)
+    periods = captured.events("subscription.invoice_paid")
+    assert [(p["invoice_id"], p["subscription_id"], p["user_id"]) for p in periods] == [
+        (first_invoice["id"], row.pk, user.pk),
+        (renewal["id"], row.pk, user.pk),
+    ]
+    assert [str(p["tokens_granted"]) for p in periods] == ["30", "30"]
+    assert [str(p["rollover_tokens"]) for p in periods] == ["0", "30"]  # the unused 30 kept
+    assert (
+        periods[0]["plan"] == "Hobby"
+        and periods[0]["stripe_subscription_id"] == row.stripe_subscription_id
+    )
