@@ -76,7 +76,8 @@ def build_export(*, export_id: str) -> str:
 
 def _write_and_store(export: DataExport) -> tuple[str, int]:
     folder = archive_folder(export)
-    with tempfile.TemporaryFile(prefix="data-export-", suffix=".zip") as tmp:
+    # A named file: on S3 the upload reads its parts from the disk as it sends them.
+    with tempfile.NamedTemporaryFile(prefix="data-export-", suffix=".zip") as tmp:
         with ExportArchive(tmp, root=folder) as archive:
             archive.write_text("README.txt", readme(export))
             sections.write_all(export.user, archive)

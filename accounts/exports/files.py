@@ -38,10 +38,34 @@ def zip_key(export_id: str, filename: str) -> str:
     return folder(export_id) + filename
 
 
+# An upload to S3 goes in parts of this size, this many at a time. From a file on disk each
+# part is read from the file as it is sent; from any other file object boto3 buffers parts
+# (at most this many: its default, 10 of 8 MB, would hold 80 MB).
+UPLOAD_PART_BYTES = 8 * 1024 * 1024
+UPLOAD_PARTS_AT_ONCE = 2
+
+
 def save(key: str, fileobj: IO[bytes]) -> str:
     """Store the open file `fileobj` (read from where it is, in chunks) at `key`; the name
     stored. Keys carry the export's fresh id, so nothing is overwritten."""
-    return get_storage().save(key, File(fileobj, name=key.rsplit("/", 1)[-1]))
+    storage = get_storage()
+    if is_local():
+        return storage.save(key, File(fileobj, name=key.rsplit("/", 1)[-1]))
+    from boto3.s3.transfer import TransferConfig
+
+    config = TransferConfig(
+        multipart_threshold=UPLOAD_PART_BYTES,
+        multipart_chunksize=UPLOAD_PART_BYTES,
+        max_concurrency=UPLOAD_PARTS_AT_ONCE,
+    )
+    config.max_in_memory_upload_chunks = UPLOAD_PARTS_AT_ONCE  # s3transfer's, not in boto3's init
+    extra = {"ContentType": "application/zip"}
+    path = getattr(fileobj, "name", None)
+    if isinstance(path, str) and Path(path).is_file():
+        storage.bucket.upload_file(path, key, ExtraArgs=extra, Config=config)
+    else:
+        storage.bucket.upload_fileobj(fileobj, key, ExtraArgs=extra, Config=config)
+    return key
 
 
 def open_file(key: str):
