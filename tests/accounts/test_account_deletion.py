@@ -493,3 +493,57 @@ def test_the_back_office_shows_a_deleted_account(alice, django_capture_on_commit
     listing = admin.get("/admin/accounts/user/")
     assert listing.status_code == 200 and alice.pk in listing.content.decode()
     assert admin.get(f"/admin/accounts/user/{alice.pk}/change/").status_code == 200
+
+
+# --- the same, with a real worker thread on PostgreSQL ---------------------------------------
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_thread_mid_job_survives_the_account_being_deleted(settings):
+    """The worker runs the job through the real Gemini client against the fake, which holds
+    its answer a few seconds; meanwhile the account is deleted. The worker finds the job gone,
+    deletes what it stored, and reports it; nothing of the account is left in storage."""
+    import threading
+    import time
+
+    from django.db import connection
+
+    from tests.fakes.gemini_server import FakeGeminiServer, delay
+
+    alice = verified_user("alice@example.com")
+    fund(alice, 20)
+    image = stored_image(alice)
+    job = order(alice, image)
+    outcome: dict = {}
+
+    def run_worker():
+        try:
+            outcome["status"] = worker.process_job(job_id=job.pk)
+        except BaseException as error:  # noqa: BLE001 (the test reports it)
+            outcome["error"] = error
+        finally:
+            connection.close()
+
+    with FakeGeminiServer() as fake:
+        settings.GEMINI_API_KEY = "test-key"
+        settings.GEMINI_BASE_URL = fake.base_url
+        settings.GEMINI_TIMEOUT_MS = 30_000
+        fake.push(delay(5))
+        thread = threading.Thread(target=run_worker)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while not fake.requests and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the engine's request is at Google (the fake)
+        assert fake.requests, "the worker never called the engine"
+
+        deletion.delete_account(user=alice)
+        thread.join(timeout=60)
+
+    assert not thread.is_alive()
+    assert "error" not in outcome, outcome
+    # it returned normally, without completing anything (the status it reports is the one its
+    # own copy of the job had: `complete_job` hands back that copy when the row is gone)
+    assert outcome["status"] != JobStatus.COMPLETED
+    assert not ImageEnhancementJob.objects.filter(pk=job.pk).exists()
+    assert storage.list_keys(storage.image_prefix(image_id=image.pk)) == []
+    assert DeletedJob.objects.filter(pk=job.pk, status=JobStatus.REFUNDED).exists()
+    call_command("check_ledger")
