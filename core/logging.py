@@ -220,6 +220,9 @@ def log_event(
     amounts; never a secret, a code or an e-mail address; a field that is None is left out).
     Logged once the current transaction commits (at once outside one; never if it rolls back),
     or at once with `now=True`."""
+    clash = fields.keys() & STANDARD_ATTRS
+    if clash:  # logging would refuse them (KeyError), after the commit: refuse them here
+        raise ValueError(f"log_event: {sorted(clash)} are LogRecord attributes, not fields")
     if not logger.isEnabledFor(level):
         return
     fields = {name: value for name, value in fields.items() if value is not None}
@@ -227,4 +230,4 @@ def log_event(
     if now:
         emit()
     else:
-        transaction.on_commit(emit)
+        transaction.on_commit(emit, robust=True)  # a log line never breaks what committed

@@ -180,6 +180,11 @@ def test_an_event_is_one_line_with_its_fields(fmt):
         )
 
 
+def test_a_field_named_like_a_log_record_attribute_is_refused_at_once():
+    with pytest.raises(ValueError, match="name"):
+        log_event(logging.getLogger("tests.events"), "thing.done", now=True, name="x")
+
+
 @pytest.mark.django_db
 def test_an_event_in_a_transaction_is_logged_once_it_commits(django_capture_on_commit_callbacks):
     from django.db import transaction
