@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
+from core.logging import log_event
+
 logger = logging.getLogger(__name__)
 
 ANONYMISE_ORDER = 1000
@@ -124,4 +126,4 @@ def delete_account(*, user: AbstractBaseUser) -> None:
             return  # deleted meanwhile (a double-click)
         for entry in _ordered(_steps):
             entry.function(row)
-    logger.info("Account %s deleted", user.pk)
+        log_event(logger, "account.deleted", user_id=user.pk)

@@ -12,6 +12,7 @@ from billing import stripe_api
 from billing.errors import StripeUnavailable
 from billing.models import StripePayment, Subscription, SubscriptionStatus
 from billing.subscriptions import sync_subscription
+from core.logging import log_event
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +62,24 @@ def cancel_subscriptions(user) -> None:
             sync_subscription(by_id[row.stripe_subscription_id], grants=False)
         for subscription_id in live:
             cancelled = stripe_api.cancel_subscription(subscription_id)
-            logger.info(
-                "Subscription %s of %s cancelled: account deleted", subscription_id, user.pk
+            log_event(
+                logger,
+                "subscription.cancelled",
+                subscription_id=subscription_id,
+                user_id=user.pk,
+                cause="account_deleted",
+                now=True,
             )
             sync_subscription(cancelled, grants=False)
     except StripeUnavailable as error:
-        logger.warning("Account deletion of %s: Stripe refused (%s)", user.pk, error.detail)
+        log_event(
+            logger,
+            "account.deletion_blocked",
+            level=logging.WARNING,
+            user_id=user.pk,
+            cause="stripe",
+            now=True,
+        )
         raise DeletionBlocked(NOT_CANCELLED_MESSAGE) from error
 
 
