@@ -13,9 +13,15 @@ from playwright.sync_api import expect
 
 from accounts.exports import services
 from accounts.models import DataExport
+from tests.browser.test_accessibility import AXE, RUN_AXE
 from tests.factories import stored_image
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def serious_violations(page) -> list:
+    page.evaluate(AXE)
+    return page.evaluate(RUN_AXE)
 
 
 def no_sideways_scroll(page) -> bool:
@@ -37,6 +43,7 @@ def test_prepare_and_download_my_data(browser_login, live_server, user, screensh
     card.get_by_role("button", name="Prepare my data").click()
 
     expect(card.get_by_text("Your data is ready")).to_be_visible()
+    assert serious_violations(page) == []
     card.scroll_into_view_if_needed()
     page.screenshot(path=screenshots / "data-export-ready.png", full_page=True)
     with page.expect_download() as download:
@@ -61,6 +68,7 @@ def test_prepare_and_download_my_data(browser_login, live_server, user, screensh
     expect(page.get_by_role("heading", name="This download has expired")).to_be_visible()
     expect(page.get_by_role("button", name="Prepare a new export")).to_be_visible()
     assert no_sideways_scroll(page)
+    assert serious_violations(page) == []
     page.screenshot(path=screenshots / "data-export-expired-mobile.png", full_page=True)
 
 
@@ -73,5 +81,6 @@ def test_the_card_polls_while_the_export_is_prepared(browser_login, live_server,
     page.goto(live_server.url + "/account/")
     expect(page.locator("#data-export").get_by_text("Preparing your data")).to_be_visible()
     expect(page.locator("#data-export").get_by_role("button")).to_have_count(0)
+    assert serious_violations(page) == []
     page.wait_for_timeout(3500)
     assert polls, "the card did not ask for its state again"
