@@ -12,6 +12,11 @@ from __future__ import annotations
 
 import logging
 import posixpath
+from urllib.parse import quote
+
+from django.conf import settings
+from django.db.models import Prefetch
+from django.utils.html import escape, format_html, format_html_join
 
 from accounts.exports import sections
 from accounts.exports.archive import safe_name
@@ -29,6 +34,7 @@ logger = logging.getLogger(__name__)
 ORIGINALS = "originals/"
 RESULTS = "enhanced/"
 DESCRIBES = """\
+index.html                open it in a browser: your photos with their enhanced versions
 originals/                every photo exactly as you uploaded it
 enhanced/                 every enhanced result, as we made it
 images.json               your photos: names, descriptions, sizes, what their EXIF said
@@ -140,6 +146,7 @@ def write_enhancement(user, archive) -> None:
                 "result_format": job.enhanced_format,
             }
 
+    archive.write_lines("index.html", index_html(images, missing))
     archive.write_json_list("images.json", image_rows())
     archive.write_json_list("jobs.json", job_rows())
     archive.write_json_list(
@@ -162,6 +169,89 @@ def write_enhancement(user, archive) -> None:
             for hook in WebhookEndpoint.objects.filter(user=user).order_by("created_at").iterator()
         ),
     )
+
+
+# Formats a browser shows in an <img>; other originals (HEIC, TIFF...) are linked.
+_SHOWN = {"jpeg", "jpg", "png", "webp", "gif", "avif", "bmp"}
+_PAGE_HEAD = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Your photos from {site}</title>
+<style>
+body {{ font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 70rem; padding: 0 1rem;
+  color: #1c1d26; line-height: 1.5; }}
+.grid {{ display: grid; gap: 1.5rem;
+  grid-template-columns: repeat(auto-fill, minmax(16rem, 1fr)); }}
+figure {{ margin: 0; border: 1px solid #e2e3ec; border-radius: 10px; padding: .75rem; }}
+img {{ width: 100%; height: 14rem; object-fit: contain; background: #f4f4f8; border-radius: 6px; }}
+figcaption {{ margin-top: .5rem; overflow-wrap: anywhere; }}
+.muted {{ color: #5b5e70; font-size: .9rem; }}
+</style>
+</head>
+<body>
+<h1>Your photos from {site}</h1>
+<p class="muted">Every photo as you uploaded it, with links to its enhanced versions. The
+records behind them are in the .json files beside this page; README.txt says what each holds.</p>
+<div class="grid">
+"""
+_PAGE_FOOT = "</div>\n</body>\n</html>\n"
+
+
+def index_html(images, missing: set[str]):
+    """index.html, a photo at a time (relative links into `originals/` and
+    `enhanced/`)."""
+    yield _PAGE_HEAD.format(site=escape(settings.SITE_NAME))
+    results = Prefetch(
+        "enhancement_jobs",
+        queryset=ImageEnhancementJob.objects.filter(status=JobStatus.COMPLETED)
+        .exclude(enhanced_r2_key="")
+        .exclude(enhanced_r2_key__isnull=True)
+        .exclude(pk__in=missing)
+        .order_by("created_at", "pk"),
+        to_attr="export_results",
+    )
+    count = 0
+    for image in images.prefetch_related(results).iterator(chunk_size=_ROWS):
+        count += 1
+        has_file = bool(image.original_r2_key.name) and image.pk not in missing
+        path = quote(original_path(image)) if has_file else ""
+        if has_file and image.original_format.lower() in _SHOWN:
+            picture = format_html(
+                '<a href="{}"><img src="{}" alt="" loading="lazy"></a>', path, path
+            )
+        elif has_file:
+            picture = format_html(
+                '<a href="{}">Open the original ({})</a>', path, image.original_format
+            )
+        else:
+            picture = format_html('<p class="muted">{}</p>', "The original file was missing.")
+        links = format_html_join(
+            "",
+            '<li><a href="{}">Enhanced {}</a> <span class="muted">{}</span></li>',
+            (
+                (
+                    quote(result_path(job, image.name)),
+                    job.get_tier_display(),
+                    f"{job.enhanced_width} × {job.enhanced_height} px"
+                    if job.enhanced_width and job.enhanced_height
+                    else "",
+                )
+                for job in image.export_results
+            ),
+        )
+        yield format_html(
+            '<figure>{}<figcaption><strong>{}</strong><br><span class="muted">Uploaded {}</span>'
+            "{}</figcaption></figure>\n",
+            picture,
+            image.name,
+            image.created_at.strftime("%d %b %Y"),
+            format_html("<ul>{}</ul>", links) if links else "",
+        )
+    if not count:
+        yield "<p>You have no photos here.</p>\n"
+    yield _PAGE_FOOT
 
 
 def register() -> None:

@@ -103,6 +103,12 @@ class ExportArchive:
         self.counts[name] = count
         return count
 
+    def write_lines(self, name: str, chunks: Iterable[str]) -> None:
+        """A text file (HTML, CSV...) written piece by piece as `chunks` come."""
+        with self._zip.open(self._info(name, compress=True), mode="w", force_zip64=True) as out:
+            for chunk in chunks:
+                out.write(chunk.encode())
+
     def close(self) -> None:
         self._zip.close()
 

@@ -140,6 +140,7 @@ def test_the_zip_holds_every_original_result_and_record_of_the_user(rich_user, b
     inside = {name[len(root) + 1 :] for name in names}
     for expected in (
         "README.txt",
+        "index.html",
         "account.json",
         "images.json",
         "jobs.json",
@@ -208,6 +209,37 @@ def test_the_zip_holds_every_original_result_and_record_of_the_user(rich_user, b
     assert [k["name"] for k in read_json(archive, "api_keys.json")] == ["Laptop"]
     assert read_json(archive, "webhooks.json")[0]["url"] == "https://hooks.example.com/lumen"
     assert "originals/" in archive.read(f"{root}/README.txt").decode()
+
+
+def test_index_html_shows_each_photo_and_links_files_that_are_in_the_zip(rich_user):
+    from html.parser import HTMLParser
+    from urllib.parse import unquote
+
+    stored_image(rich_user, name='<script>alert("x")</script>.jpg')
+    archive = open_zip(build(rich_user))
+    root = archive.namelist()[0].split("/")[0]
+    page = archive.read(f"{root}/index.html").decode()
+
+    class Links(HTMLParser):
+        found: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            for name, value in attrs:
+                if name in ("href", "src"):
+                    self.found.append(value)
+
+    parser = Links()
+    parser.feed(page)
+    assert parser.found
+    for link in parser.found:
+        assert f"{root}/{unquote(link)}" in archive.namelist(), link
+    originals = {unquote(link) for link in parser.found if link.startswith("originals/")}
+    assert len(originals) == 3
+    assert len([link for link in parser.found if link.startswith("enhanced/")]) == 2
+    # the user's own text is escaped, never markup
+    assert "../../etc/Dog: the best?.png" in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;.jpg" in page
+    assert "<script" not in page
 
 
 def test_the_zip_holds_nothing_of_anyone_else_and_no_secret(rich_user, bobs_things):
