@@ -33,6 +33,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.utils import timezone
 
@@ -171,10 +172,13 @@ def regenerate_row(row: UserTokenBalance, now: dt.datetime) -> TokenTransaction 
 
 # --- the set-based run (regenerate_all) ------------------------------------------------------
 def due_rows(*, now, after):
+    """Balances below the cap with an interval due, of active users only: a deleted account's
+    anonymised row (inactive) keeps its balance and ledger but gains nothing more."""
     return UserTokenBalance.objects.filter(
         balance__lt=regeneration_cap(),
         last_regeneration__lte=now - regeneration_interval(),
         user_id__gt=after,
+        user_id__in=get_user_model().objects.filter(is_active=True).values("pk"),
     ).order_by("user_id")
 
 
@@ -200,6 +204,7 @@ def credit_batch(*, now, after, batch_size):
 _PG_LOCK_DUE = """
 SELECT id, user_id FROM {balance}
 WHERE balance < %(cap)s::int AND last_regeneration <= %(cutoff)s AND user_id > %(after)s
+  AND user_id IN (SELECT id FROM {user} WHERE is_active)
 ORDER BY user_id
 LIMIT %(batch)s::int
 FOR UPDATE SKIP LOCKED
@@ -257,6 +262,7 @@ def credit_batch_postgresql(*, now, after, batch_size):
     tables = {
         "balance": qn(UserTokenBalance._meta.db_table),
         "ledger": qn(TokenTransaction._meta.db_table),
+        "user": qn(get_user_model()._meta.db_table),
     }
     interval = regeneration_interval()
     cap = regeneration_cap()

@@ -229,6 +229,20 @@ def test_the_schedule_run_twice_credits_once(clock):
     assert stored(user).balance == 12
 
 
+def test_an_inactive_account_gains_nothing_from_the_schedule(clock):
+    """A deleted account's anonymised row (inactive) keeps its balance and ledger, no more."""
+    gone = UserFactory(balance=10, is_active=False)
+    active = UserFactory(balance=10)
+    clock.move_to(T0 + 7 * 60 * MINUTE)
+
+    for batch_size in (1, 1000):
+        services.regenerate_all(batch_size=batch_size)
+
+    assert stored(gone).balance == 10 and not regen_entries(gone)
+    assert stored(active).balance == 38
+    call_command("check_ledger")
+
+
 def test_the_schedule_stops_at_the_cap(clock):
     user = UserFactory(balance=98)
     clock.move_to(T0 + 60 * MINUTE)
