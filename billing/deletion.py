@@ -5,7 +5,10 @@ the subscription's record stay, attached to the anonymised user, for the account
 
 from __future__ import annotations
 
+import json
 import logging
+
+from django.db.models import Q
 
 from accounts.deletion import DeletionBlocked, Summary
 from billing import stripe_api
@@ -22,6 +25,10 @@ _STRIPE_ENDED = ("canceled", "incomplete_expired")
 NOT_CANCELLED_MESSAGE = (
     "We could not cancel your subscription at Stripe just now, so nothing has been deleted. "
     "Please try again in a few minutes."
+)
+NOT_ANONYMISED_MESSAGE = (
+    "We could not remove your name and e-mail address from our payment processor's records "
+    "just now, so nothing has been deleted. Please try again in a few minutes."
 )
 NOT_CONFIGURED_MESSAGE = (
     "Your subscription cannot be cancelled on this installation (payments are not "
@@ -83,6 +90,114 @@ def cancel_subscriptions(user) -> None:
         raise DeletionBlocked(NOT_CANCELLED_MESSAGE) from error
 
 
+def anonymise_customer_at_stripe(user) -> None:
+    """Remove the person from the Stripe customer (name, e-mail, phone, addresses): its
+    payments stay there, for the accounts. Raises `DeletionBlocked` when Stripe cannot be
+    reached (nothing of ours deleted yet)."""
+    if not user.stripe_customer_id or not stripe_api.is_configured():
+        return
+    try:
+        stripe_api.anonymise_customer(user.stripe_customer_id)
+    except StripeUnavailable as error:
+        if stripe_api.is_missing(error):
+            return  # the customer is gone at Stripe already
+        log_event(
+            logger,
+            "account.deletion_blocked",
+            level=logging.WARNING,
+            user_id=user.pk,
+            cause="stripe",
+            now=True,
+        )
+        raise DeletionBlocked(NOT_ANONYMISED_MESSAGE) from error
+
+
+# Keys of Stripe objects that hold the person: cleared wherever they appear in dj-stripe's
+# copies (the customer, its Checkout sessions, charges, payment intents and methods, invoices).
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "email",
+        "phone",
+        "address",
+        "shipping",
+        "description",
+        "receipt_email",
+        "billing_details",
+        "customer_details",
+        "customer_email",
+        "customer_name",
+        "customer_phone",
+        "customer_address",
+        "customer_shipping",
+        "shipping_details",
+    }
+)
+# Inside these, a "name" is a product's or a plan's, not the person's.
+_NOT_PERSONAL_PARENTS = frozenset({"price", "product", "plan", "lines", "line_items"})
+
+
+def scrub(value, *, parent: str = ""):
+    """`value` (a Stripe object as JSON) without the person's details."""
+    if isinstance(value, dict):
+        return {
+            key: (
+                None
+                if key in PERSONAL_KEYS and parent not in _NOT_PERSONAL_PARENTS and item
+                else scrub(item, parent=key if key in _NOT_PERSONAL_PARENTS else parent)
+            )
+            for key, item in value.items()
+        }
+    if isinstance(value, list):
+        return [scrub(item, parent=parent) for item in value]
+    return value
+
+
+def anonymise_customer_records(user) -> None:
+    """dj-stripe's local copies of the user's Stripe objects keep their ids and amounts (the
+    accounts) but no name, e-mail address, phone or address."""
+    from django.apps import apps
+    from djstripe.models import Customer, Event, WebhookEventTrigger
+
+    customers = Customer.objects.filter(subscriber=user)
+    if user.stripe_customer_id:
+        customers = customers | Customer.objects.filter(id=user.stripe_customer_id)
+    ids = list(customers.values_list("djstripe_id", flat=True).distinct())
+    stripe_ids = list(customers.values_list("id", flat=True).distinct())
+    if not ids:
+        return
+    # the events Stripe sent about them, and the webhooks' raw bodies that carried them
+    events = list(
+        Event.objects.filter(
+            Q(data__object__customer__in=stripe_ids) | Q(data__object__id__in=stripe_ids)
+        )
+    )
+    for event in events:
+        event.data = scrub(event.data)
+        event.stripe_data = scrub(event.stripe_data)
+    Event.objects.bulk_update(events, ["data", "stripe_data"], batch_size=500)
+    triggers = list(WebhookEventTrigger.objects.filter(event__in=events))
+    for trigger in triggers:
+        try:
+            trigger.body = json.dumps(scrub(json.loads(trigger.body)))
+        except ValueError:
+            trigger.body = ""
+    WebhookEventTrigger.objects.bulk_update(triggers, ["body"], batch_size=500)
+    for row in Customer.objects.filter(djstripe_id__in=ids):
+        row.email = ""
+        row.stripe_data = scrub(row.stripe_data)
+        row.save(update_fields=["email", "stripe_data"])
+    for model in apps.get_app_config("djstripe").get_models():
+        if model in (Customer, Event) or not any(
+            field.name == "customer" and field.concrete for field in model._meta.get_fields()
+        ):
+            continue
+        rows = list(model.objects.filter(customer__djstripe_id__in=ids))
+        for row in rows:
+            row.stripe_data = scrub(row.stripe_data)
+        model.objects.bulk_update(rows, ["stripe_data"], batch_size=500)
+
+
 def summary(user) -> Summary:
     kept = []
     payments = StripePayment.objects.filter(user=user)
@@ -102,4 +217,9 @@ def summary(user) -> Summary:
         )
     if row is not None:
         kept.append("The record of your subscription and its invoices at Stripe")
+    if user.stripe_customer_id:
+        kept.append(
+            "Your payments at Stripe, our payment processor, which keeps them for its own legal "
+            "duties; we remove your name, e-mail address and addresses from its customer record"
+        )
     return Summary(deleted=deleted, kept=kept)

@@ -130,6 +130,22 @@ def cancel_subscription(subscription_id: str) -> dict:
     )
 
 
+def anonymise_customer(customer_id: str) -> dict:
+    """Remove the name, e-mail address, phone, description and addresses from the customer at
+    Stripe (its payments stay, for the accounts): the account it belongs to is being
+    deleted."""
+    return _call(
+        "anonymising a customer",
+        _client().v1.customers.update,
+        customer_id,
+        {field: "" for field in ANONYMISED_CUSTOMER_FIELDS},
+    )
+
+
+# What Stripe's customer object holds of the person (an empty string unsets each).
+ANONYMISED_CUSTOMER_FIELDS = ("name", "email", "phone", "description", "address", "shipping")
+
+
 def retrieve_price(price_id: str) -> dict:
     return _call("a price", _client().v1.prices.retrieve, price_id)
 

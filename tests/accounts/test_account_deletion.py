@@ -217,6 +217,11 @@ def test_deleting_an_account_leaves_no_object_and_an_anonymous_record_for_the_ac
     ledger = set(TokenTransaction.objects.filter(user=alice).values_list("pk", flat=True))
     assert payments and ledger
 
+    alice.refresh_from_db()
+    customer = fake_stripe.get(alice.stripe_customer_id)
+    webhook.deliver(fake_stripe.event("customer.updated", customer))  # dj-stripe copies it
+    assert "alice@example.com" in stored_stripe_copies()
+
     page = client.get(DELETE_URL)
     assert page.status_code == 200
     body = page.content.decode()
@@ -271,6 +276,11 @@ def test_deleting_an_account_leaves_no_object_and_an_anonymous_record_for_the_ac
     assert VoucherRedemption.objects.filter(user=tombstone).exists()
     call_command("check_ledger")
 
+    # the person is gone from Stripe's customer record and from dj-stripe's copies of her objects
+    customer = fake_stripe.get(tombstone.stripe_customer_id)
+    assert (customer["email"], customer["name"], customer["address"]) == (None, None, None)
+    assert "alice@example.com" not in stored_stripe_copies()
+
     # signed out everywhere
     assert sessions_of(alice) == []
     response = elsewhere.get("/account/")
@@ -286,6 +296,18 @@ def test_deleting_an_account_leaves_no_object_and_an_anonymous_record_for_the_ac
     assert tokens.get_balance(newcomer) == 0
     assert not EnhancedImage.objects.filter(user=newcomer).exists()
     call_command("check_ledger")
+
+
+def stored_stripe_copies() -> str:
+    """Every Stripe object dj-stripe keeps (its tables' JSON and the webhooks' raw bodies)."""
+    from django.apps import apps
+
+    found = []
+    for model in apps.get_app_config("djstripe").get_models():
+        for field in model._meta.concrete_fields:
+            if field.get_internal_type() in ("JSONField", "TextField"):
+                found += [str(v) for v in model.objects.values_list(field.name, flat=True)]
+    return "\n".join(found)
 
 
 # --- nothing deleted ------------------------------------------------------------------------

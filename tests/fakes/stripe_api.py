@@ -529,8 +529,12 @@ class FakeStripe:
                 obj["metadata"] = {**obj.get("metadata", {}), **value}
             elif name in ("active", "cancel_at_period_end"):
                 obj[name] = _bool(value)
-            elif name in ("name", "email", "nickname", "description"):
-                obj[name] = value
+            elif name in ("name", "email", "nickname", "description", "phone"):
+                obj[name] = value or None
+            elif name in ("address", "shipping") and collection == "customers":
+                if value:
+                    raise StripeError(400, f"{name} takes a hash", param=name)
+                obj[name] = None
             elif name != "expand":
                 raise StripeError(400, f"Received unknown parameter: {name}", param=name)
         obj["updated"] = self.now
