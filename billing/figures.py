@@ -39,10 +39,14 @@ class Revenue:
     payments: int
 
 
-def pack_revenue_by_day(*, since: datetime) -> list[Revenue]:
-    """Pack payments made at or after `since`, net of refunds, by day and currency. One query."""
+def pack_revenue_by_day(*, since: datetime, until: datetime | None = None) -> list[Revenue]:
+    """Pack payments made at or after `since` (and before `until`), net of refunds, by day and
+    currency. One query."""
+    rows = StripePayment.objects.all()
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
     rows = (
-        StripePayment.objects.filter(status__in=PAID, created_at__gte=since)
+        rows.filter(status__in=PAID, created_at__gte=since)
         .annotate(day=TruncDate("created_at"))
         .values("day", "currency")
         .annotate(net=Sum(F("amount_usd") - F("amount_refunded")), payments=Count("*"))
@@ -59,11 +63,14 @@ def pack_revenue_by_day(*, since: datetime) -> list[Revenue]:
     ]
 
 
-def subscription_revenue_by_day(*, since: datetime) -> list[Revenue]:
-    """Paid subscription invoices made at or after `since` (in the mode of our Stripe key: live
-    or test), by day and currency. One query."""
+def subscription_revenue_by_day(*, since: datetime, until: datetime | None = None) -> list[Revenue]:
+    """Paid subscription invoices made at or after `since` (and before `until`; in the mode of
+    our Stripe key: live or test), by day and currency. One query."""
+    rows = Invoice.objects.all()
+    if until is not None:
+        rows = rows.filter(created__lt=until)
     rows = (
-        Invoice.objects.filter(
+        rows.filter(
             created__gte=since,
             livemode=settings.STRIPE_LIVE_MODE,
             stripe_data__status="paid",

@@ -4,9 +4,15 @@ what the engines are estimated to have cost, and the margin; the heaviest users 
 7 days.
 
 It reads several apps, so it lives here, above them. Each figure is one grouped query over a
-range of days (`enhancement.jobs.figures`, `tokens.figures`, `billing.figures`), asked once for
-the whole year: the 30 days and the 12 months are both summed from those daily rows, so the
-page makes the same few queries whatever the number of jobs, days or users.
+range of days (`enhancement.jobs.figures`, `tokens.figures`, `billing.figures`) giving daily
+rows, from which both the 30 days and the 12 months are summed: the page makes the same few
+queries whatever the number of jobs, days or users.
+
+A year of a million jobs is still a million rows to read (about a second on a small machine:
+bench/backoffice.py), so the year is asked in two parts. The days before the 30 (and before
+this month) change rarely (a late refund by staff): their daily rows are counted once and kept
+in the cache for `CLOSED_DAYS_CACHE_SECONDS`, and the page says when they were counted. The
+last 30 days and this month are counted at every visit, each figure a range of its index.
 
 Money: revenue is kept per currency (packs and plans may be sold in several). Engine costs are
 estimates in USD (settings.ENGINE_PRICES); the margin is revenue turned into USD at the fixed
@@ -27,6 +33,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -50,6 +57,42 @@ REQUIRED_PERMISSIONS = (
 )
 WAITING = (JobStatus.PENDING, JobStatus.PROCESSING, JobStatus.FAILED)
 ZERO = Decimal(0)
+# How long the daily rows of the days before the live ones are kept (a late change to one of
+# those days shows within this time).
+CLOSED_DAYS_CACHE_SECONDS = 6 * 3600
+
+
+@dataclass(frozen=True)
+class Daily:
+    """Every figure's daily rows over a range of days, and when they were counted."""
+
+    jobs: list
+    tokens: dict
+    packs: list
+    plans: list
+    counted_at: datetime
+
+
+def _daily(since: datetime, until: datetime | None = None) -> Daily:
+    """One grouped query per figure (five in all: the jobs' two, ledger, packs, plans)."""
+    window = {"since": since, "until": until}
+    return Daily(
+        jobs=job_figures.jobs_by_day(**window),
+        tokens=token_figures.spent_and_refunded_by_day(**window),
+        packs=billing_figures.pack_revenue_by_day(**window),
+        plans=billing_figures.subscription_revenue_by_day(**window),
+        counted_at=timezone.now(),
+    )
+
+
+def _closed_daily(since: datetime, until: datetime) -> Daily:
+    """`_daily` of days that no longer change much, from the cache when it has them."""
+    key = f"backoffice:daily:{since.isoformat()}:{until.isoformat()}"
+    found = cache.get(key)
+    if found is None:
+        found = _daily(since, until)
+        cache.set(key, found, CLOSED_DAYS_CACHE_SECONDS)
+    return found
 
 
 @dataclass
@@ -138,12 +181,13 @@ def _midnight(day: date) -> datetime:
 
 def figures(now: datetime | None = None) -> dict:
     """Every figure of the page: `days` and `months` (newest first, each a `Line`), `totals`
-    of each, `heavy` users, and the currencies seen."""
+    of each, `heavy` users, the currencies seen, and when the older days were counted."""
     now = timezone.localtime(now or timezone.now())
     today = now.date()
     first_day = today - timedelta(days=DAYS - 1)
     first_month = _month_start(today, MONTHS - 1)
-    since = _midnight(min(first_day, first_month))
+    live_since = _midnight(min(first_day, _month_start(today)))
+    parts = [_closed_daily(_midnight(first_month), live_since), _daily(live_since)]
 
     days = {
         first_day + timedelta(days=n): Line(
@@ -163,7 +207,7 @@ def figures(now: datetime | None = None) -> dict:
             found.append(days[day])
         return found
 
-    for row in job_figures.jobs_by_day(since=since):
+    for row in (row for part in parts for row in part.jobs):
         for line in lines_of(row.day):
             line.jobs += row.jobs
             line.tiers[row.tier] = line.tiers.get(row.tier, 0) + row.jobs
@@ -174,17 +218,14 @@ def figures(now: datetime | None = None) -> dict:
             elif row.status in WAITING:
                 line.waiting += row.jobs
             line.engine_cost_usd += row.engine_cost_usd
-    for day, (spent, refunded) in token_figures.spent_and_refunded_by_day(since=since).items():
+    for day, (spent, refunded) in (item for part in parts for item in part.tokens.items()):
         for line in lines_of(day):
             line.tokens_spent += spent
             line.tokens_refunded += refunded
-    for part, rows in (
-        ("packs", billing_figures.pack_revenue_by_day(since=since)),
-        ("plans", billing_figures.subscription_revenue_by_day(since=since)),
-    ):
-        for row in rows:
+    for name in ("packs", "plans"):
+        for row in (row for part in parts for row in getattr(part, name)):
             for line in lines_of(row.day):
-                getattr(line, part)[row.currency] += row.amount
+                getattr(line, name)[row.currency] += row.amount
 
     day_lines = list(reversed(days.values()))
     month_lines = list(reversed(months.values()))
@@ -197,6 +238,8 @@ def figures(now: datetime | None = None) -> dict:
         "heavy": _heavy(now - timedelta(days=HEAVY_USER_DAYS)),
         "currencies": currencies,
         "unrated": [c for c in currencies if c not in settings.BACKOFFICE_USD_RATES],
+        "live_since": live_since,
+        "older_counted_at": parts[0].counted_at,
     }
 
 
@@ -253,6 +296,7 @@ def numbers_view(request):
         "months_count": MONTHS,
         "heavy_days": HEAVY_USER_DAYS,
         "time_zone": settings.TIME_ZONE,
+        "closed_hours": CLOSED_DAYS_CACHE_SECONDS // 3600,
         "rates": sorted(
             (currency, rates["usd"])
             for currency, rates in settings.BACKOFFICE_USD_RATES.items()

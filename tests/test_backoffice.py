@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.contrib.auth.models import Permission
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -252,6 +253,7 @@ def test_a_loss_is_written_with_a_minus_sign(admin_client):
 
 def test_the_query_count_does_not_grow_with_the_data(admin_client, history):
     def count() -> int:
+        cache.clear()  # the older days counted afresh too
         with CaptureQueriesContext(connection) as queries:
             assert admin_client.get(URL).status_code == 200
         return len(queries)
@@ -270,9 +272,36 @@ def test_the_query_count_does_not_grow_with_the_data(admin_client, history):
 
 def test_the_page_makes_a_handful_of_queries(admin_client, history, django_assert_max_num_queries):
     # Session and user (2), the signed-in user's balance for the site's context (1), jobs and
-    # deleted jobs (2), ledger (1), packs (1), plans (1), heaviest users and their accounts (2).
+    # deleted jobs (2), ledger (1), packs (1), plans (1), heaviest users and their accounts (2);
+    # the first visit counts the older days too (5 more), later ones take them from the cache.
+    with django_assert_max_num_queries(15):
+        assert admin_client.get(URL).status_code == 200
     with django_assert_max_num_queries(10):
         assert admin_client.get(URL).status_code == 200
+
+
+def test_a_month_straddling_the_live_days_adds_both_parts(history):
+    job(NOW - timedelta(days=26))  # 20 October: one of the 30 days, counted live
+    figures = backoffice.figures()
+    assert figures["live_since"] == datetime(2026, 10, 17, tzinfo=UTC)
+    assert line(figures["days"], "Tue 20 Oct").jobs == 1
+    october = line(figures["months"], "October 2026")
+    assert (october.jobs, october.tokens_spent) == (2, 2)  # 6 October (kept) + 20 October
+
+
+def test_older_days_are_counted_once_and_kept_for_hours(history):
+    first = backoffice.figures()
+    job(LAST_MONTH)  # a late change to a day before the live ones
+    job(TODAY)
+    later = backoffice.figures()
+    assert line(later["months"], "October 2026").jobs == 1  # as counted at the first visit
+    assert later["days"][0].jobs == first["days"][0].jobs + 1  # today: counted live
+    assert later["older_counted_at"] == first["older_counted_at"]
+    with time_machine.travel(
+        NOW + timedelta(seconds=backoffice.CLOSED_DAYS_CACHE_SECONDS + 1), tick=False
+    ):
+        recounted = backoffice.figures()
+    assert line(recounted["months"], "October 2026").jobs == 2
 
 
 # --- who may see it -----------------------------------------------------------------------------

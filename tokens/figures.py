@@ -12,12 +12,17 @@ from django.db.models.functions import TruncDate
 from tokens.models import TokenTransaction, TokenTransactionType
 
 
-def spent_and_refunded_by_day(*, since: datetime) -> dict[date, tuple[int, int]]:
+def spent_and_refunded_by_day(
+    *, since: datetime, until: datetime | None = None
+) -> dict[date, tuple[int, int]]:
     """{day: (tokens spent on enhancements, tokens refunded)} for the ledger's rows at or after
-    `since`, both as positive numbers; days without either are left out. One query (the
-    `tokentx_type_created_idx` index)."""
+    `since` (and before `until`), both as positive numbers; days without either are left out.
+    One query (a range of the `tokentx_type_created_idx` index)."""
+    rows = TokenTransaction.objects.all()
+    if until is not None:
+        rows = rows.filter(created_at__lt=until)
     rows = (
-        TokenTransaction.objects.filter(
+        rows.filter(
             type__in=[TokenTransactionType.SPEND_ENHANCEMENT, TokenTransactionType.REFUND],
             created_at__gte=since,
         )

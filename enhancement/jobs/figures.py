@@ -40,7 +40,9 @@ class HeavyUser:
     engine_cost_usd: Decimal
 
 
-def _by_day(queryset, since: datetime):
+def _by_day(queryset, since: datetime, until: datetime | None = None):
+    if until is not None:
+        queryset = queryset.filter(created_at__lt=until)
     return (
         queryset.filter(created_at__gte=since)
         .annotate(day=TruncDate("created_at"))
@@ -50,13 +52,13 @@ def _by_day(queryset, since: datetime):
     )
 
 
-def jobs_by_day(*, since: datetime) -> list[JobsOfADay]:
-    """Jobs made at or after `since`, by day, tier and status, with their estimated engine cost
-    (USD; jobs without one count 0). Two queries: one over the jobs, one over the deleted jobs
-    (both read only the `*_created_idx` index on PostgreSQL)."""
+def jobs_by_day(*, since: datetime, until: datetime | None = None) -> list[JobsOfADay]:
+    """Jobs made at or after `since` (and before `until`), by day, tier and status, with their
+    estimated engine cost (USD; jobs without one count 0). Two queries: one over the jobs, one
+    over the deleted jobs (a range of the `*_created_idx` indexes)."""
     totals: dict[tuple, list] = defaultdict(lambda: [0, ZERO])
     for model in (ImageEnhancementJob, DeletedJob):
-        for row in _by_day(model.objects.all(), since):
+        for row in _by_day(model.objects.all(), since, until):
             total = totals[(row["day"], row["tier"], row["status"])]
             total[0] += row["jobs"]
             total[1] += row["cost"] or ZERO
