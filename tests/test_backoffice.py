@@ -193,6 +193,14 @@ def test_the_figures_of_a_month_and_the_totals(history):
     assert figures["month_total"].revenue == {"gbp": Decimal("89.96"), "eur": Decimal("10.00")}
 
 
+def test_days_are_the_sites_local_days(settings):
+    settings.TIME_ZONE = "America/New_York"
+    job(datetime(2026, 11, 15, 3, 0, tzinfo=UTC))  # 22:00 on the 14th in New York
+    figures = backoffice.figures()
+    assert [line.jobs for line in figures["days"][:2]] == [0, 1]
+    assert figures["days"][1].label == "Sat 14 Nov"
+
+
 def test_a_currency_without_a_rate_has_no_margin(history, settings):
     del settings.BACKOFFICE_USD_RATES["eur"]
     figures = backoffice.figures()

@@ -70,7 +70,7 @@ def jobs_by_day(*, since: datetime, until: datetime | None = None) -> list[JobsO
 
 def heaviest_users(*, since: datetime, limit: int = 10) -> list[HeavyUser]:
     """The users who ordered the most since `since`: by the tokens of their jobs that were not
-    refunded, then by jobs. One query (jobs still there; a deleted job's user is not kept)."""
+    refunded, then by jobs. One query, over the jobs still there (deleted ones are left out)."""
     rows = (
         ImageEnhancementJob.objects.filter(created_at__gte=since)
         .values("user_id")
