@@ -8,7 +8,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import env_bool, env_choice, non_negative_int, positive_int
+from config.env import decimal_table, env_bool, env_choice, non_negative_int, positive_int
 from config.security import storage_origins
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -178,6 +178,10 @@ EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS"))
 EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL"))
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="Lumen <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Where people write to us: the contact, privacy and terms pages, and every "contact us".
+CONTACT_EMAIL = env(
+    "CONTACT_EMAIL", default=f"support@{SITE_URL.split('//')[-1].split('/')[0].split(':')[0]}"
+)
 
 # --- Cache (rate limits, allauth's counters) --------------------------------------------------
 # One process: memory is enough. Several web processes must share it: CACHE_URL=rediscache://...
@@ -327,6 +331,33 @@ GEMINI_PROMPT = env(
         "or restyle anything."
     ),
 )
+# What an engine's work is estimated to cost (USD), for each job's `engine_cost_usd` and the back
+# office's margin (enhancement/engines/usage.py): by model, else by engine name; a job whose
+# model has no price has no cost. Gemini: Google's paid-tier prices per million tokens (input;
+# text and thinking output; image output) as its pricing page gave them in 2026 for
+# gemini-3-pro-image-preview (an image at 1K or 2K is 1,120 output tokens, $0.134; at 4K 2,000,
+# $0.24). The local engine: per CPU second, from a small VM's on-demand price (2 vCPUs at
+# $0.0416 an hour, AWS t3.medium: $0.0000058 a CPU second). ENGINE_PRICES (a JSON object)
+# replaces or adds entries, e.g. '{"gemini-x-image": {"input_per_million": "0.5"}}'.
+ENGINE_PRICES = decimal_table(
+    "ENGINE_PRICES",
+    {
+        "gemini-3-pro-image-preview": {
+            "input_per_million": "2.00",
+            "output_per_million": "12.00",
+            "image_output_per_million": "120.00",
+        },
+        "local": {"cpu_second": "0.0000058"},
+    },
+)
+# The back office's margin (/admin/numbers/) sets engine costs (USD) against revenue taken in
+# other currencies: USD for one unit of each, fixed here (approximate, late 2026; edit as rates
+# move). A currency without a rate shows its revenue but no margin. BACKOFFICE_USD_RATES (a JSON
+# object) replaces or adds entries, e.g. '{"chf": {"usd": "1.25"}}'.
+BACKOFFICE_USD_RATES = decimal_table(
+    "BACKOFFICE_USD_RATES",
+    {"usd": {"usd": "1"}, "gbp": {"usd": "1.32"}, "eur": {"usd": "1.16"}},
+)
 
 # --- Billing ----------------------------------------------------------------------------------
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="gbp")
@@ -395,6 +426,13 @@ ALBUM_PASSWORD_TRIES_PER_LINK_PER_MINUTE = positive_int(
 )
 # Visitors' downloads (each is re-encoded without metadata), per visitor.
 ALBUM_DOWNLOADS_PER_MINUTE = positive_int("ALBUM_DOWNLOADS_PER_MINUTE", 20)
+
+# --- Your data: export ------------------------------------------------------------------------
+# Days a finished export (its zip and its signed link) is kept; then the sweep deletes it.
+DATA_EXPORT_LINK_DAYS = positive_int("DATA_EXPORT_LINK_DAYS", 7)
+DATA_EXPORTS_PER_DAY = positive_int("DATA_EXPORTS_PER_DAY", 3)  # exports a user may start a day
+# Seconds one export's build may run in the worker (a large library takes a while to copy).
+DATA_EXPORT_TIMEOUT = positive_int("DATA_EXPORT_TIMEOUT", 3600)
 
 # --- Vouchers ---------------------------------------------------------------------------------
 # Tries at redeeming a code (right or wrong), per user and per IP address, per hour.
@@ -503,13 +541,39 @@ PERMISSIONS_POLICY = {
     )
 }
 
+# One line per event (job transitions, payments, webhooks, voucher redemptions: core/logging.py):
+# `plain` prints time, level, logger, event and its fields as key=value; `json` one JSON object
+# a line, for a log collector. Either way a filter on the handler redacts e-mail addresses,
+# signed URLs and tokens, codes, keys and secrets from every line, ours and third parties'.
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "plain": {"()": "core.logging.KeyValueFormatter"},
+        "json": {"()": "core.logging.JsonFormatter"},
+    },
+    "filters": {"redact": {"()": "core.logging.RedactingFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["redact"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Django's and gunicorn's lines name request paths (signed media, share links, voucher
+        # codes): through our handler too, instead of their own (Django's console and
+        # mail_admins handlers; runserver's and gunicorn's access lines).
+        "django": {"handlers": [], "level": "INFO"},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        "gunicorn.access": {"handlers": ["console"], "propagate": False},
+        "gunicorn.error": {"handlers": ["console"], "propagate": False},
+        # stripe-python says INFO twice for every API call (a webhook makes several): our own
+        # lines say what happened; its warnings and errors still show.
+        "stripe": {"level": "WARNING"},
         # django-q2 says INFO for every task it enqueues and runs (the sweeper's every 30 s):
         # quiet by default, so a console shows what matters (the demo login, errors).
         "django-q": {"level": env("Q_LOG_LEVEL", default="WARNING")},

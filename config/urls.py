@@ -1,13 +1,18 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from config import views
+from config import backoffice, views
 
 urlpatterns = [
+    # The back office's numbers: an admin page of the roof (it reads several apps).
+    path("admin/numbers/", backoffice.numbers, name="admin_numbers"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("privacy/", views.privacy, name="privacy"),
+    path("terms/", views.terms, name="terms"),
+    path("contact/", views.contact, name="contact"),
     path("", include("accounts.urls")),
     path("", include("tokens.urls")),
     path("", include("enhancement.urls")),

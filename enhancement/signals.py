@@ -1,9 +1,14 @@
+import logging
+
 from django.db import transaction
 from django.db.models.signals import post_delete, pre_delete
 from django.dispatch import receiver
 
+from core.logging import log_event
 from enhancement import storage
 from enhancement.models import DeletedJob, EnhancedImage, ImageEnhancementJob
+
+logger = logging.getLogger(__name__)
 
 
 @receiver(post_delete, sender=EnhancedImage, dispatch_uid="enhancement.delete_image_objects")
@@ -31,14 +36,24 @@ def record_deleted_job(sender, instance, **kwargs):
             "tokens_cost": instance.tokens_cost,
             "status": instance.status,
             "created_at": instance.created_at,
+            "engine_cost_usd": instance.engine_cost_usd,
         },
     )
 
 
 @receiver(post_delete, sender=ImageEnhancementJob, dispatch_uid="enhancement.delete_job_objects")
 def delete_job_objects(sender, instance, **kwargs):
-    """A deleted job's result and preview go after the commit."""
+    """A deleted job's result and preview go after the commit (and its line is logged then)."""
     prefix = storage.job_prefix(image_id=instance.image_id, job_id=instance.pk)
     keys = [instance.enhanced_r2_key.name, instance.enhanced_preview_r2_key.name]
     transaction.on_commit(lambda: storage.delete_keys(keys), robust=True)
     transaction.on_commit(lambda: storage.delete_prefix(prefix), robust=True)
+    log_event(
+        logger,
+        "job.deleted",
+        job_id=instance.pk,
+        image_id=instance.image_id,
+        user_id=instance.user_id,
+        tier=instance.tier,
+        status=instance.status,
+    )

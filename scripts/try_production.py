@@ -6,8 +6,8 @@ gunicorn processes on two ports, two workers and a priority worker, with DEBUG o
 people sign in, upload, order enhancements and download the results, each request going to one
 web process or the other in turn, and it checks that every job finished once (one task, one
 charge, no refund, the priority user's on the priority cluster), that both web processes served
-requests and counted rate limits in the one shared cache, that the ledger balances, and that SIGTERM stops
-every process cleanly. Exits non-zero on the first thing that is wrong.
+requests and counted rate limits in the one shared cache, that the ledger balances, and that
+SIGTERM stops every process cleanly. Exits non-zero on the first thing that is wrong.
 
 Needs PostgreSQL and Redis running: `PG_URL` (default postgres://postgres@127.0.0.1:5432) and
 `REDIS_HOST`/`REDIS_PORT` (127.0.0.1:6379; it uses databases 13 and 14 and flushes them).

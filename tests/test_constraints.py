@@ -28,6 +28,7 @@ from tests.factories import (
     ApiKeyFactory,
     AppFactory,
     DailyViewFactory,
+    DataExportFactory,
     EnhancedImageFactory,
     ImageEnhancementJobFactory,
     MonetizationModelFactory,
@@ -90,6 +91,11 @@ def _second_revision_of_a_version():
     RequirementRevisionFactory(requirement=first.requirement, version=first.version)
 
 
+def _second_export_under_way():
+    first = DataExportFactory(status="RUNNING")
+    DataExportFactory(user=first.user)
+
+
 def _app_forked_from_itself():
     app_id = new_id()
     AppFactory(id=app_id, forked_from_id=app_id)
@@ -117,6 +123,8 @@ CASES = {
         UserFactory(stripe_customer_id="cus_1"),
         UserFactory(stripe_customer_id="cus_1"),
     ),
+    "dataexport_one_active_per_user": lambda: _second_export_under_way(),
+    "dataexport_ready_has_file": lambda: DataExportFactory(ready=True, storage_key=""),
     # tokens
     "token_balance_not_negative": lambda: UserTokenBalanceFactory(balance=-1),
     "UserTokenBalance.user": _second_balance_for_a_user,
@@ -169,6 +177,9 @@ CASES = {
     "image_dimensions_positive": lambda: EnhancedImageFactory(original_width=0),
     "job_cost_matches_tier": lambda: ImageEnhancementJobFactory(tokens_cost=99),
     "job_retry_count_within_max": lambda: ImageEnhancementJobFactory(retry_count=4, max_retries=3),
+    "job_engine_usage_not_negative": lambda: ImageEnhancementJobFactory(
+        engine_cost_usd=Decimal("-0.000001")
+    ),
     # update(): a FileField turns None into "" on save(), so only an update writes NULL.
     "job_completed_has_result": lambda: ImageEnhancementJob.objects.filter(
         pk=ImageEnhancementJobFactory().pk
