@@ -25,22 +25,15 @@ from urllib.parse import quote
 from django.conf import settings
 from django.core import signing
 from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.urls import reverse
 
+from core import media
 from core.ids import ID_REGEX
+from core.media import get_storage, is_local, list_keys  # noqa: F401 (this module's API)
 from core.text import clean_line
 
 _SIGNER_SALT = "enhancement.storage.local-url"
 MAX_DOWNLOAD_NAME = 150  # characters of a download's file name
-
-
-def get_storage() -> Storage:
-    return storages["default"]
-
-
-def is_local() -> bool:
-    return isinstance(get_storage(), FileSystemStorage)
 
 
 # --- keys ---------------------------------------------------------------------------------------
@@ -132,42 +125,7 @@ def delete_prefix(prefix: str) -> None:
     """Delete every object under `prefix` (a folder-like key ending in '/')."""
     if not prefix.endswith("/") or not _IMAGE_PREFIX.match(prefix):
         raise ValueError(f"refusing to delete a prefix this broad: {prefix!r}")
-    storage = get_storage()
-    if is_local():
-        _delete_local_tree(storage, prefix)
-        return
-    bucket = storage.bucket
-    batch = []
-    for obj in bucket.objects.filter(Prefix=prefix):
-        batch.append({"Key": obj.key})
-        if len(batch) == 1000:
-            bucket.delete_objects(Delete={"Objects": batch, "Quiet": True})
-            batch = []
-    if batch:
-        bucket.delete_objects(Delete={"Objects": batch, "Quiet": True})
-
-
-def _delete_local_tree(storage: FileSystemStorage, prefix: str) -> None:
-    import shutil
-    from pathlib import Path
-
-    path = Path(storage.path(prefix))
-    if path.is_dir():
-        shutil.rmtree(path, ignore_errors=True)
-
-
-def list_keys(prefix: str) -> list[str]:
-    """Every key under `prefix` (used by tests and the orphan check)."""
-    storage = get_storage()
-    if is_local():
-        from pathlib import Path
-
-        root = Path(storage.location)
-        base = Path(storage.path(prefix))
-        if not base.exists():
-            return []
-        return sorted(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file())
-    return sorted(obj.key for obj in storage.bucket.objects.filter(Prefix=prefix))
+    media.delete_tree(prefix)
 
 
 # --- URLs ---------------------------------------------------------------------------------------

@@ -1,33 +1,25 @@
 """Where export zips are kept: the default storage (the media folder locally, the bucket in
 production), under `exports/<export id>/`, private like every media object.
 
-accounts sits below enhancement (which owns the media storage helpers), so this small module
-does the few things an export needs by itself: save a file streamed from disk, open it, a
-short-lived download URL on S3, and delete an export's folder.
+accounts sits below enhancement (which owns the images' keys), so this small module does the
+few things an export needs, on the generic verbs of `core.media`: save a file streamed from
+disk, open it, a short-lived download URL on S3, and delete an export's folder.
 """
 
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import IO
 
 from django.core.files import File
-from django.core.files.storage import FileSystemStorage, Storage, storages
 
+from core import media
 from core.ids import ID_REGEX
+from core.media import get_storage, is_local
 
 DOWNLOAD_URL_SECONDS = 300  # a redirect to the bucket is followed at once
 _FOLDER = re.compile(rf"^exports/{ID_REGEX}/$")
-
-
-def get_storage() -> Storage:
-    return storages["default"]
-
-
-def is_local() -> bool:
-    return isinstance(get_storage(), FileSystemStorage)
 
 
 def folder(export_id: str) -> str:
@@ -91,25 +83,9 @@ def delete_folder(export_id: str) -> None:
     prefix = folder(export_id)
     if not _FOLDER.match(prefix):
         raise ValueError(f"refusing to delete {prefix!r}")
-    storage = get_storage()
-    if is_local():
-        path = Path(storage.path(prefix))
-        if path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
-        return
-    bucket = storage.bucket
-    keys = [{"Key": obj.key} for obj in bucket.objects.filter(Prefix=prefix)]
-    for start in range(0, len(keys), 1000):
-        bucket.delete_objects(Delete={"Objects": keys[start : start + 1000], "Quiet": True})
+    media.delete_tree(prefix)
 
 
 def list_keys(prefix: str = "exports/") -> list[str]:
     """Every stored key under `prefix` (tests and checks)."""
-    storage = get_storage()
-    if is_local():
-        root = Path(storage.location)
-        base = Path(storage.path(prefix))
-        if not base.exists():
-            return []
-        return sorted(str(p.relative_to(root)) for p in base.rglob("*") if p.is_file())
-    return sorted(obj.key for obj in storage.bucket.objects.filter(Prefix=prefix))
+    return media.list_keys(prefix)
