@@ -8,6 +8,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 
 from accounts.deletion import Summary
 from albums.models import Album, AlbumPrivacy
+from core.text import plural
 
 
 def delete_albums_of(user: AbstractBaseUser) -> None:
@@ -20,7 +21,7 @@ def summary(user: AbstractBaseUser) -> Summary:
     count = albums.count()
     if not count:
         return Summary()
-    text = f"{count} album{'' if count == 1 else 's'}"
+    text = plural(count, "album")
     shared = albums.exclude(privacy=AlbumPrivacy.PRIVATE).count()  # unlisted or public
     if shared == 1:
         text += ", and the link of the one you share: it stops working at once"

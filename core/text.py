@@ -19,6 +19,11 @@ def join_or(words: list[str]) -> str:
     return f"{', '.join(words[:-1])} or {words[-1]}"
 
 
+def plural(count: int, word: str) -> str:
+    """A count with its word: "1 photo", "3 photos" (words whose plural adds an "s")."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def times(n: int) -> str:
     """How often, as a sentence says it: "once", "twice", "3 times"."""
     return {1: "once", 2: "twice"}.get(n, f"{n} times")

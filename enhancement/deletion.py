@@ -10,6 +10,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Count
 
 from accounts.deletion import DeletionBlocked, Summary
+from core.text import plural
 from enhancement.images import services as images
 from enhancement.images.services import UNFINISHED_JOB_STATUSES
 from enhancement.jobs import transitions
@@ -43,29 +44,25 @@ def delete_everything_of(user: AbstractBaseUser) -> None:
     ApiKey.objects.filter(user=user).delete()
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
-
-
 def summary(user: AbstractBaseUser) -> Summary:
     counts = EnhancedImage.objects.filter(user=user).aggregate(
         images=Count("pk", distinct=True), jobs=Count("enhancement_jobs", distinct=True)
     )
     deleted = []
     if counts["images"]:
-        text = f"{_plural(counts['images'], 'photo')} as uploaded, with their previews"
+        text = f"{plural(counts['images'], 'photo')} as uploaded, with their previews"
         if counts["jobs"]:
-            text += f" and {_plural(counts['jobs'], 'enhancement')} (results included)"
+            text += f" and {plural(counts['jobs'], 'enhancement')} (results included)"
         deleted.append(text)
     unfinished = ImageEnhancementJob.objects.filter(
         user=user, status__in=UNFINISHED_JOB_STATUSES
     ).count()
     if unfinished:
         deleted.append(
-            f"{_plural(unfinished, 'enhancement')} still under way: stopped, tokens refunded"
+            f"{plural(unfinished, 'enhancement')} still under way: stopped, tokens refunded"
         )
     keys = ApiKey.objects.filter(user=user).count()
     hooks = WebhookEndpoint.objects.filter(user=user).count()
     if keys or hooks:
-        deleted.append(f"{_plural(keys, 'API key')} and {_plural(hooks, 'webhook')}")
+        deleted.append(f"{plural(keys, 'API key')} and {plural(hooks, 'webhook')}")
     return Summary(deleted=deleted)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 
 from accounts.deletion import Summary
+from core.text import plural
 from platform_apps.models import App
 
 
@@ -19,4 +20,4 @@ def summary(user: AbstractBaseUser) -> Summary:
     count = App.objects.filter(user=user).count()
     if not count:
         return Summary()
-    return Summary(deleted=[f"{count} platform app{'' if count == 1 else 's'}, drafts included"])
+    return Summary(deleted=[f"{plural(count, 'platform app')}, drafts included"])

@@ -14,10 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from billing import subscriptions
 from billing.errors import PaymentsNotConfigured
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+from core.text import plural
 
 
 class Command(BaseCommand):
