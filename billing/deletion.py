@@ -42,6 +42,19 @@ def _live_row(user) -> Subscription | None:
     )
 
 
+def _blocked(user, message: str) -> DeletionBlocked:
+    """Stripe could not be reached: logged, and the error that stops the deletion."""
+    log_event(
+        logger,
+        "account.deletion_blocked",
+        level=logging.WARNING,
+        user_id=user.pk,
+        cause="stripe",
+        now=True,
+    )
+    return DeletionBlocked(message)
+
+
 def cancel_subscriptions(user) -> None:
     """End at once, at Stripe, every subscription of the user that could still bill: those
     Stripe lists for the user's customer, and the one our row follows. Each cancelled
@@ -79,15 +92,7 @@ def cancel_subscriptions(user) -> None:
             )
             sync_subscription(cancelled, grants=False)
     except StripeUnavailable as error:
-        log_event(
-            logger,
-            "account.deletion_blocked",
-            level=logging.WARNING,
-            user_id=user.pk,
-            cause="stripe",
-            now=True,
-        )
-        raise DeletionBlocked(NOT_CANCELLED_MESSAGE) from error
+        raise _blocked(user, NOT_CANCELLED_MESSAGE) from error
 
 
 def anonymise_customer_at_stripe(user) -> None:
@@ -101,15 +106,7 @@ def anonymise_customer_at_stripe(user) -> None:
     except StripeUnavailable as error:
         if stripe_api.is_missing(error):
             return  # the customer is gone at Stripe already
-        log_event(
-            logger,
-            "account.deletion_blocked",
-            level=logging.WARNING,
-            user_id=user.pk,
-            cause="stripe",
-            now=True,
-        )
-        raise DeletionBlocked(NOT_ANONYMISED_MESSAGE) from error
+        raise _blocked(user, NOT_ANONYMISED_MESSAGE) from error
 
 
 # Keys of Stripe objects that hold the person: cleared wherever they appear in dj-stripe's
