@@ -185,3 +185,27 @@ def anon_client():
     from django.test import Client
 
     return Client()
+
+
+# --- storage: moto's S3 server on loopback, the production path ---------------------------------
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    """moto's S3 server on 127.0.0.1, one per test module (tests/fakes/s3.py)."""
+    from tests.fakes import s3
+
+    if not s3.moto_available():  # pragma: no cover
+        pytest.skip("moto[server] is not installed: the S3 storage path is not tested")
+    with s3.s3_server() as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def bucket(s3_endpoint, settings):
+    """A fresh bucket on the fake, set as the default storage for this test; its name."""
+    from core import media
+    from tests.fakes import s3
+
+    name = s3.create_bucket(s3_endpoint)
+    settings.STORAGES = {**settings.STORAGES, "default": s3.s3_storage_settings(s3_endpoint, name)}
+    assert not media.is_local()
+    return name

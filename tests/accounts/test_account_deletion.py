@@ -14,7 +14,6 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from allauth.account.models import EmailAddress
 from allauth.socialaccount.models import SocialAccount
-from django.conf import settings
 from django.contrib.auth import SESSION_KEY, get_user_model
 from django.contrib.sessions.models import Session
 from django.core.management import call_command
@@ -57,6 +56,7 @@ from tests.factories import (
     verified_user,
 )
 from tests.fakes import s3
+from tests.tokens.test_welcome import confirm_last_mail, sign_up
 from tokens import services as tokens
 from tokens.models import TokenTransaction, TokenTransactionType
 from vouchers.models import VoucherRedemption
@@ -122,40 +122,6 @@ def sessions_of(user) -> list[str]:
         for session in Session.objects.all()
         if session.get_decoded().get(SESSION_KEY) == str(user.pk)
     ]
-
-
-def sign_up(client, email):
-    response = client.post(
-        "/accounts/signup/",
-        {"email": email, "password1": DEFAULT_PASSWORD, "password2": DEFAULT_PASSWORD},
-    )
-    assert response.status_code == 302, response.content[:500]
-    return get_user_model().objects.get(email__iexact=email)
-
-
-def confirm_last_mail(client, mailoutbox):
-    match = re.search(
-        rf"{re.escape(settings.SITE_URL)}(/accounts/confirm-email/\S+)", mailoutbox[-1].body
-    )
-    assert match, mailoutbox[-1].body
-    return client.post(match.group(1))
-
-
-# --- storage: moto's S3 server on loopback, the production path ---------------------------------
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    if not s3.moto_available():  # pragma: no cover
-        pytest.skip("moto[server] is not installed")
-    with s3.s3_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_endpoint, settings):
-    name = s3.create_bucket(s3_endpoint)
-    settings.STORAGES = {**settings.STORAGES, "default": s3.s3_storage_settings(s3_endpoint, name)}
-    assert not storage.is_local()
-    return name
 
 
 @pytest.fixture

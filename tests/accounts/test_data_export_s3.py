@@ -34,20 +34,6 @@ if not s3.moto_available():  # pragma: no cover
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    with s3.s3_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_endpoint, settings):
-    name = s3.create_bucket(s3_endpoint)
-    settings.STORAGES = {**settings.STORAGES, "default": s3.s3_storage_settings(s3_endpoint, name)}
-    assert not storage.is_local() and not files.is_local()
-    return name
-
-
 def test_an_export_on_s3_streams_from_and_to_the_bucket(
     user, owner_client, stranger_client, s3_endpoint, bucket, django_capture_on_commit_callbacks
 ):

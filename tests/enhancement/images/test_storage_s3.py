@@ -22,24 +22,6 @@ if not s3.moto_available():  # pragma: no cover
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    with s3.s3_server() as endpoint:
-        yield endpoint
-
-
-@pytest.fixture
-def bucket(s3_endpoint, settings):
-    """A fresh bucket on the fake, set as the default storage for this test."""
-    name = s3.create_bucket(s3_endpoint)
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": s3.s3_storage_settings(s3_endpoint, name),
-    }
-    assert not storage.is_local()
-    return name
-
-
 def upload(client, *files):
     return client.post(reverse("images:upload"), {"files": list(files)})
 
